@@ -1,0 +1,154 @@
+// Package config reads alertgate's one YAML file: integrations, routes,
+// Redis and the HTTP API. Loading is strict (unknown keys are errors) and
+// reports every problem at once, each with the file and line.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole file.
+type Config struct {
+	// Listen is the HTTP listen address, e.g. ":8080".
+	Listen string `yaml:"listen"`
+	// PublicURL is how people and senders reach alertgate; used in links.
+	PublicURL string `yaml:"public_url"`
+	Redis     Redis  `yaml:"redis"`
+	API       API    `yaml:"api"`
+	Ingest    Ingest `yaml:"ingest"`
+
+	Integrations []Integration `yaml:"integrations"`
+	Routes       []Route       `yaml:"routes"`
+
+	// Path is the file the config came from ("" when loaded from bytes).
+	Path string `yaml:"-"`
+}
+
+// Redis says where state lives.
+type Redis struct {
+	// URL is one of
+	//   redis://[user:password@]host:port[/db]    single server (rediss:// for TLS)
+	//   redis+sentinel://[user:password@]host:port[,host:port…]/master[/db]
+	//   redis+cluster://[user:password@]host:port[,host:port…]
+	// It is a Secret because it may carry a password.
+	URL     Secret `yaml:"url"`
+	URLFile string `yaml:"url_file"`
+	// KeyPrefix starts every key alertgate writes, so several deployments
+	// can share one Redis. Must not contain '{' or '}'.
+	KeyPrefix string `yaml:"key_prefix"`
+	// Timeout bounds each Redis command (dial, read, write).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// API configures the JSON API under /api/v1.
+type API struct {
+	// Tokens are the bearer tokens accepted by the API; several allow rotation.
+	Tokens     []Secret `yaml:"tokens"`
+	TokensFile string   `yaml:"tokens_file"`
+}
+
+// Ingest holds limits shared by every receiver.
+type Ingest struct {
+	// MaxBodyBytes caps a request body; larger bodies get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// RetryAfter is what a 503 tells senders to wait.
+	RetryAfter time.Duration `yaml:"retry_after"`
+}
+
+// Integration types.
+const (
+	TypeAlertmanager = "alertmanager"
+	TypeGrafana      = "grafana"
+	TypeDatadog      = "datadog"
+	TypeGeneric      = "generic"
+	TypePagerDuty    = "pagerduty"
+)
+
+// Integration is one sender endpoint: POST /hooks/{name}, or for type
+// pagerduty, POST /v2/enqueue with one of its routing keys.
+type Integration struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	// Tokens authenticate requests (Authorization: Bearer, or ?token=).
+	// Several allow rotation. Not used by type pagerduty.
+	Tokens     []Secret `yaml:"tokens"`
+	TokensFile string   `yaml:"tokens_file"`
+	// RoutingKeys select this integration at /v2/enqueue (type pagerduty only).
+	RoutingKeys     []Secret `yaml:"routing_keys"`
+	RoutingKeysFile string   `yaml:"routing_keys_file"`
+	// Service is the default service of alerts that carry none.
+	Service string `yaml:"service"`
+	// Labels are added to every alert that lacks them.
+	Labels map[string]string `yaml:"labels"`
+	// Signature, when set, requires an HMAC-SHA256 signature of the body
+	// (types grafana and generic).
+	Signature *Signature `yaml:"signature"`
+	// Generic maps a JSON body onto alerts (type generic only).
+	Generic *GenericMapping `yaml:"generic"`
+}
+
+// Signature configures HMAC-SHA256 body signatures:
+// hex(HMAC-SHA256(secret, [timestamp + ":"] + body)), as Grafana sends them.
+type Signature struct {
+	// Secrets: any one may sign (rotation).
+	Secrets     []Secret `yaml:"secrets"`
+	SecretsFile string   `yaml:"secrets_file"`
+	// Header carries the signature; a "sha256=" prefix is accepted.
+	Header string `yaml:"header"`
+	// TimestampHeader, when set, carries Unix seconds that are part of the MAC.
+	TimestampHeader string `yaml:"timestamp_header"`
+	// MaxSkew is the replay window for the timestamp.
+	MaxSkew time.Duration `yaml:"max_skew"`
+}
+
+// GenericMapping says where a generic JSON body keeps each alert field.
+// Paths are dot-separated ("alert.labels.host", "items[0].id"); a leading
+// "$." is allowed.
+type GenericMapping struct {
+	// Alerts, when set, points at an array; each element is one alert and
+	// the other paths are relative to it. Otherwise the body is one alert.
+	Alerts string `yaml:"alerts"`
+	// DedupKey is required: it becomes the fingerprint.
+	DedupKey string `yaml:"dedup_key"`
+	Summary  string `yaml:"summary"`
+	Severity string `yaml:"severity"`
+	Status   string `yaml:"status"`
+	// ResolvedValues are the status values that mean resolved; anything
+	// else fires.
+	ResolvedValues []string `yaml:"resolved_values"`
+	// Labels maps a label name to a path.
+	Labels map[string]string `yaml:"labels"`
+	// LabelsFrom points at an object whose string values all become labels.
+	LabelsFrom string `yaml:"labels_from"`
+	// Annotations maps an annotation name to a path.
+	Annotations map[string]string `yaml:"annotations"`
+	// GroupKey optionally points at the sender's group key.
+	GroupKey string `yaml:"group_key"`
+	// Link optionally points at a URL about the alert.
+	Link string `yaml:"link"`
+}
+
+// Route decides how matching alerts group into incidents. Routes are tried
+// in order; the first match wins. An alert no route matches goes to the
+// built-in route "default", which groups by the sender's group key.
+type Route struct {
+	Name string `yaml:"name"`
+	// Integrations, when set, limits the route to alerts from these.
+	Integrations []string `yaml:"integrations"`
+	// Match requires labels to equal these values.
+	Match map[string]string `yaml:"match"`
+	// MatchRE requires labels to match these anchored regular expressions.
+	MatchRE map[string]string `yaml:"match_re"`
+	// GroupBy lists the labels whose values make the group key. Empty:
+	// the sender's group key, or else each alert is its own group.
+	// ["..."] groups by all labels.
+	GroupBy []string `yaml:"group_by"`
+	// Service overrides the incident's service.
+	Service string `yaml:"service"`
+	// AutoResolve resolves the incident when all its alerts resolved.
+	// Default true.
+	AutoResolve *bool `yaml:"auto_resolve"`
+	// ReopenWindow: an alert that fires again within this long after its
+	// incident resolved reopens it instead of opening a new one. 0 disables.
+	ReopenWindow *time.Duration `yaml:"reopen_window"`
+}

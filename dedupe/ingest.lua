@@ -1,0 +1,192 @@
+-- ingest.lua: apply one batch of alerts of one group, atomically.
+--
+-- All keys live under one hash tag (the shard of the group); incident keys
+-- are derived from B and the incident id, inside the same tag.
+--
+-- KEYS[1]  B..group:<ghash>     the group's hash (open, last)
+-- KEYS[2]  B..seq               incident id counter of the shard
+-- KEYS[3]  B..incidents         zset of every incident by triggered_at
+-- ARGV[1]  B                    shard key base, e.g. "alertgate:v1:{s3}:"
+-- ARGV[2]  now, Unix ms         (passed in: one clock, and testable)
+-- ARGV[3]  shard number         incident id = seq * shards + shard
+-- ARGV[4]  shards
+-- ARGV[5]  route name
+-- ARGV[6]  group key
+-- ARGV[7]  service for a new incident
+-- ARGV[8]  auto-resolve: "1" or "0"
+-- ARGV[9]  reopen window, ms (0: never reopen)
+-- ARGV[10] actor, e.g. "integration:alertmanager"
+-- ARGV[11] alerts the sender truncated (0 if none)
+-- ARGV[12] title for a new incident
+-- ARGV[13] group hash
+-- then per alert, 5 values: key, status, severity, digest, json
+--
+-- Returns {incident id or "", outcome, new, duplicates, changed, stale, status}
+-- outcome: "opened", "reopened", "updated", "resolved" (auto-resolved by
+-- this batch), "stale" (nothing open and nothing firing).
+
+local B = ARGV[1]
+local now = tonumber(ARGV[2])
+local group = KEYS[1]
+local autoResolve = ARGV[8] == "1"
+local reopenWindow = tonumber(ARGV[9])
+local actor = ARGV[10]
+local truncated = tonumber(ARGV[11])
+
+local sevRank = {critical = 4, error = 3, warning = 2, info = 1}
+
+local function entry(id, typ, alert, message)
+  local e = {at = now, type = typ, actor = actor}
+  if alert then e.alert = alert end
+  if message then e.message = message end
+  redis.call('RPUSH', B .. 'inc:' .. id .. ':timeline', cjson.encode(e))
+end
+
+local function setStatus(id, from, to, at)
+  redis.call('ZREM', B .. 'status:' .. from, id)
+  redis.call('ZADD', B .. 'status:' .. to, at, id)
+  redis.call('HSET', B .. 'inc:' .. id, 'status', to, 'updated_at', now)
+end
+
+local first = 14
+local n = (#ARGV - first + 1) / 5
+local anyFiring = false
+for i = 0, n - 1 do
+  if ARGV[first + i * 5 + 1] == 'firing' then anyFiring = true end
+end
+
+local id = redis.call('HGET', group, 'open')
+local outcome = 'updated'
+local isOpen = true
+
+if not id then
+  if not anyFiring then
+    -- Only resolutions, and no open incident: they belong to the last one,
+    -- if any; it stays resolved.
+    id = redis.call('HGET', group, 'last')
+    if not id then
+      return {'', 'stale', 0, 0, 0, n, ''}
+    end
+    isOpen = false
+    outcome = 'stale'
+  else
+    local last = redis.call('HGET', group, 'last')
+    local resolvedAt = nil
+    if last then
+      resolvedAt = tonumber(redis.call('HGET', B .. 'inc:' .. last, 'resolved_at'))
+    end
+    if last and reopenWindow > 0 and resolvedAt and now - resolvedAt <= reopenWindow then
+      id = last
+      local inc = B .. 'inc:' .. id
+      local triggeredAt = tonumber(redis.call('HGET', inc, 'triggered_at'))
+      setStatus(id, 'resolved', 'triggered', triggeredAt)
+      redis.call('HDEL', inc, 'resolved_at', 'acknowledged_at')
+      redis.call('HINCRBY', inc, 'reopened', 1)
+      entry(id, 'reopened', nil, nil)
+      outcome = 'reopened'
+    else
+      local seq = redis.call('INCR', KEYS[2])
+      id = tostring(seq * tonumber(ARGV[4]) + tonumber(ARGV[3]))
+      redis.call('HSET', B .. 'inc:' .. id,
+        'id', id, 'title', ARGV[12], 'service', ARGV[7], 'severity', 'info',
+        'status', 'triggered', 'route', ARGV[5], 'group_key', ARGV[6],
+        'ghash', ARGV[13], 'triggered_at', now, 'updated_at', now,
+        'alert_count', 0, 'firing', 0, 'reopened', 0)
+      redis.call('ZADD', KEYS[3], now, id)
+      redis.call('ZADD', B .. 'status:triggered', now, id)
+      entry(id, 'triggered', nil, ARGV[12])
+      outcome = 'opened'
+    end
+    redis.call('HSET', group, 'open', id, 'last', id)
+  end
+end
+
+local inc = B .. 'inc:' .. id
+local alertsKey = inc .. ':alerts'
+local metaKey = inc .. ':ameta'
+local newCount, dups, changed, stale = 0, 0, 0, 0
+local firingDelta, countDelta = 0, 0
+local maxSev = 0
+local resolvedSome = false
+
+for i = 0, n - 1 do
+  local o = first + i * 5
+  local key, status, sev, digest, json = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local meta = redis.call('HGET', metaKey, key)
+  if not meta then
+    if status == 'firing' or isOpen then
+      redis.call('HSET', alertsKey, key, json)
+      redis.call('HSET', metaKey, key, status .. '|' .. now .. '|' .. now .. '|1|' .. digest)
+      countDelta = countDelta + 1
+      newCount = newCount + 1
+      if status == 'firing' then
+        firingDelta = firingDelta + 1
+        entry(id, 'alert_added', key, nil)
+      else
+        resolvedSome = true
+        entry(id, 'alert_resolved', key, nil)
+      end
+    else
+      stale = stale + 1
+    end
+  else
+    local st, fs, _, cnt, dg = string.match(meta, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    cnt = tonumber(cnt) + 1
+    redis.call('HSET', metaKey, key, status .. '|' .. fs .. '|' .. now .. '|' .. cnt .. '|' .. digest)
+    if dg ~= digest then
+      redis.call('HSET', alertsKey, key, json)
+    end
+    if st ~= status then
+      changed = changed + 1
+      if status == 'resolved' then
+        firingDelta = firingDelta - 1
+        resolvedSome = true
+        entry(id, 'alert_resolved', key, nil)
+      else
+        firingDelta = firingDelta + 1
+        entry(id, 'alert_refired', key, nil)
+      end
+    elseif dg ~= digest then
+      changed = changed + 1
+    else
+      dups = dups + 1
+    end
+  end
+  if status == 'firing' then
+    local r = sevRank[sev] or 0
+    if r > maxSev then maxSev = r end
+  end
+end
+
+if truncated > 0 then
+  entry(id, 'alerts_truncated', nil, 'the sender dropped ' .. truncated .. ' alerts of this group')
+end
+
+local firing = tonumber(redis.call('HINCRBY', inc, 'firing', firingDelta))
+if countDelta ~= 0 then
+  redis.call('HINCRBY', inc, 'alert_count', countDelta)
+end
+if maxSev > 0 then
+  local cur = redis.call('HGET', inc, 'severity')
+  if maxSev > (sevRank[cur] or 0) then
+    for name, rank in pairs(sevRank) do
+      if rank == maxSev then redis.call('HSET', inc, 'severity', name) end
+    end
+  end
+end
+if firingDelta ~= 0 or countDelta ~= 0 or changed ~= 0 then
+  redis.call('HSET', inc, 'updated_at', now)
+end
+
+local status = redis.call('HGET', inc, 'status')
+if isOpen and firing <= 0 and resolvedSome and autoResolve and status ~= 'resolved' then
+  local triggeredAt = tonumber(redis.call('HGET', inc, 'triggered_at'))
+  setStatus(id, status, 'resolved', triggeredAt)
+  redis.call('HSET', inc, 'resolved_at', now)
+  redis.call('HDEL', group, 'open')
+  entry(id, 'resolved', nil, 'all alerts resolved')
+  outcome = 'resolved'
+  status = 'resolved'
+end
+
+return {id, outcome, newCount, dups, changed, stale, status}

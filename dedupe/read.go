@@ -1,0 +1,262 @@
+package dedupe
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertgate/alertgate"
+)
+
+// Get returns one incident with its alerts and timeline.
+func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error) {
+	shard, ok := incidentShard(id)
+	if !ok {
+		return nil, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+	}
+	b := base(s.prefix, shard)
+	p := s.rdb.Pipeline()
+	fields := p.HGetAll(ctx, incidentKey(b, id))
+	alerts := p.HGetAll(ctx, alertsKey(b, id))
+	meta := p.HGetAll(ctx, alertMetaKey(b, id))
+	timeline := p.LRange(ctx, timelineKey(b, id), 0, -1)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: get incident %s: %w", id, err))
+	}
+	if len(fields.Val()) == 0 {
+		return nil, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+	}
+	inc := decodeIncident(fields.Val())
+	for key, body := range alerts.Val() {
+		var a alertgate.IncidentAlert
+		if err := json.Unmarshal([]byte(body), &a.Alert); err != nil {
+			return nil, fmt.Errorf("dedupe: incident %s alert %q: %w", id, key, err)
+		}
+		decodeAlertMeta(&a, meta.Val()[key])
+		inc.Alerts = append(inc.Alerts, a)
+	}
+	slices.SortFunc(inc.Alerts, func(x, y alertgate.IncidentAlert) int {
+		return cmp.Or(x.FirstSeen.Compare(y.FirstSeen), cmp.Compare(x.Key(), y.Key()))
+	})
+	for _, raw := range timeline.Val() {
+		var e struct {
+			At      int64  `json:"at"`
+			Type    string `json:"type"`
+			Actor   string `json:"actor"`
+			Alert   string `json:"alert"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return nil, fmt.Errorf("dedupe: incident %s timeline: %w", id, err)
+		}
+		inc.Timeline = append(inc.Timeline, alertgate.TimelineEntry{
+			At: time.UnixMilli(e.At).UTC(), Type: e.Type, Actor: e.Actor, Alert: e.Alert, Message: e.Message,
+		})
+	}
+	return inc, nil
+}
+
+// decodeAlertMeta reads "status|first|last|count|digest" (see ingest.lua).
+// The stored JSON keeps the status the alert had when its content last
+// changed; the meta field has the current one.
+func decodeAlertMeta(a *alertgate.IncidentAlert, meta string) {
+	parts := strings.SplitN(meta, "|", 5)
+	if len(parts) != 5 {
+		return
+	}
+	a.Status = alertgate.AlertStatus(parts[0])
+	a.FirstSeen = msTime(parts[1])
+	a.LastSeen = msTime(parts[2])
+	a.Received, _ = strconv.Atoi(parts[3])
+}
+
+func decodeIncident(f map[string]string) *alertgate.Incident {
+	atoi := func(k string) int { n, _ := strconv.Atoi(f[k]); return n }
+	return &alertgate.Incident{
+		ID:             f["id"],
+		Title:          f["title"],
+		Service:        f["service"],
+		Severity:       alertgate.Severity(f["severity"]),
+		Status:         alertgate.IncidentStatus(f["status"]),
+		Route:          f["route"],
+		GroupKey:       f["group_key"],
+		TriggeredAt:    msTime(f["triggered_at"]),
+		AcknowledgedAt: msTime(f["acknowledged_at"]),
+		ResolvedAt:     msTime(f["resolved_at"]),
+		UpdatedAt:      msTime(f["updated_at"]),
+		AlertCount:     atoi("alert_count"),
+		Firing:         atoi("firing"),
+		Reopened:       atoi("reopened"),
+	}
+}
+
+func msTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || s == "" {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Filter selects incidents to list. Zero fields select everything.
+type Filter struct {
+	Status  alertgate.IncidentStatus
+	Service string
+	// Since and Until bound triggered_at (inclusive).
+	Since, Until time.Time
+	Limit        int
+	// Cursor continues a previous listing (its NextCursor).
+	Cursor string
+}
+
+// Page is one page of a listing, newest first.
+type Page struct {
+	Incidents  []alertgate.Incident
+	NextCursor string
+}
+
+// MaxListLimit caps a page.
+const MaxListLimit = 500
+
+// List returns incidents newest first. Each shard keeps its own index, so a
+// page is the merge of the newest matches of every shard.
+func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, MaxListLimit)
+	maxScore, maxID, err := parseCursor(f.Cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	if !f.Until.IsZero() && f.Until.UnixMilli() < maxScore {
+		maxScore, maxID = f.Until.UnixMilli(), math.MaxInt64
+	}
+	minScore := "-inf"
+	if !f.Since.IsZero() {
+		minScore = strconv.FormatInt(f.Since.UnixMilli(), 10)
+	}
+	var all []alertgate.Incident
+	for shard := range Shards {
+		got, err := s.listShard(ctx, shard, f, maxScore, maxID, minScore)
+		if err != nil {
+			return Page{}, err
+		}
+		all = append(all, got...)
+	}
+	slices.SortFunc(all, newestFirst)
+	var page Page
+	if len(all) > f.Limit {
+		all = all[:f.Limit]
+		last := all[len(all)-1]
+		page.NextCursor = fmt.Sprintf("%d-%s", last.TriggeredAt.UnixMilli(), last.ID)
+	}
+	page.Incidents = all
+	return page, nil
+}
+
+func newestFirst(x, y alertgate.Incident) int {
+	if c := y.TriggeredAt.Compare(x.TriggeredAt); c != 0 {
+		return c
+	}
+	xi, _ := strconv.ParseInt(x.ID, 10, 64)
+	yi, _ := strconv.ParseInt(y.ID, 10, 64)
+	return cmp.Compare(yi, xi)
+}
+
+// listShard returns up to f.Limit+1 matches of one shard, newest first,
+// strictly older than the cursor (maxScore, maxID).
+func (s *Store) listShard(ctx context.Context, shard int, f Filter, maxScore, maxID int64, minScore string) ([]alertgate.Incident, error) {
+	b := base(s.prefix, shard)
+	index := indexKey(b)
+	if f.Status != "" {
+		index = statusKey(b, string(f.Status))
+	}
+	const chunk = 100
+	var out []alertgate.Incident
+	max := strconv.FormatInt(maxScore, 10)
+	for offset := int64(0); len(out) <= f.Limit; offset += chunk {
+		ids, err := s.rdb.ZRevRangeByScoreWithScores(ctx, index, &redis.ZRangeBy{
+			Max: max, Min: minScore, Offset: offset, Count: chunk,
+		}).Result()
+		if err != nil {
+			return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: list: %w", err))
+		}
+		if len(ids) == 0 {
+			break
+		}
+		p := s.rdb.Pipeline()
+		cmds := make([]*redis.MapStringStringCmd, 0, len(ids))
+		for _, z := range ids {
+			id, _ := z.Member.(string)
+			n, _ := strconv.ParseInt(id, 10, 64)
+			if int64(z.Score) == maxScore && n >= maxID {
+				continue
+			}
+			cmds = append(cmds, p.HGetAll(ctx, incidentKey(b, id)))
+		}
+		if len(cmds) > 0 {
+			if _, err := p.Exec(ctx); err != nil {
+				return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: list: %w", err))
+			}
+		}
+		for _, c := range cmds {
+			if len(c.Val()) == 0 {
+				continue
+			}
+			inc := decodeIncident(c.Val())
+			if f.Service != "" && inc.Service != f.Service {
+				continue
+			}
+			out = append(out, *inc)
+		}
+		if len(ids) < chunk {
+			break
+		}
+	}
+	return out, nil
+}
+
+func parseCursor(c string) (score, id int64, err error) {
+	if c == "" {
+		return math.MaxInt64, math.MaxInt64, nil
+	}
+	a, b, ok := strings.Cut(c, "-")
+	score, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, alertgate.FieldErrorf("cursor", "%q is not a cursor this server returned", c)
+	}
+	return score, id, nil
+}
+
+// Counts returns how many incidents are in each status.
+func (s *Store) Counts(ctx context.Context) (map[alertgate.IncidentStatus]int64, error) {
+	statuses := []alertgate.IncidentStatus{alertgate.Triggered, alertgate.Acknowledged, alertgate.IncidentResolved}
+	p := s.rdb.Pipeline()
+	cmds := make(map[alertgate.IncidentStatus][]*redis.IntCmd)
+	for shard := range Shards {
+		b := base(s.prefix, shard)
+		for _, st := range statuses {
+			cmds[st] = append(cmds[st], p.ZCard(ctx, statusKey(b, string(st))))
+		}
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: counts: %w", err))
+	}
+	out := make(map[alertgate.IncidentStatus]int64, len(statuses))
+	for st, cs := range cmds {
+		for _, c := range cs {
+			out[st] += c.Val()
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,82 @@
+// Package httpapi is alertgate's HTTP surface: ingest hooks, the PagerDuty
+// Events API v2 endpoint, the JSON API, health and metrics.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/incident"
+	"github.com/alertgate/alertgate/internal/metrics"
+	"github.com/alertgate/alertgate/receivers"
+)
+
+// State is everything the handlers read from the config. A reload builds a
+// new State and swaps it in whole, so a request sees one config throughout.
+type State struct {
+	Config    *config.Config
+	Receivers *receivers.Registry
+}
+
+// NewState builds the state of one config.
+func NewState(cfg *config.Config) (*State, error) {
+	reg, err := receivers.NewRegistry(cfg.Integrations)
+	if err != nil {
+		return nil, fmt.Errorf("receivers: %w", err)
+	}
+	return &State{Config: cfg, Receivers: reg}, nil
+}
+
+// Deps are what the server needs.
+type Deps struct {
+	Logger    *slog.Logger
+	State     *atomic.Pointer[State]
+	Incidents *incident.Service
+	Metrics   *metrics.Metrics
+	// Ready reports whether dependencies (Redis) answer.
+	Ready func(context.Context) error
+	// Now is the clock for signature checks; time.Now if nil.
+	Now func() time.Time
+}
+
+// NewServer returns the whole HTTP API as one handler.
+func NewServer(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	r := mux.NewRouter()
+	addRoutes(r, d)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, alertgate.Errorf(alertgate.ENOTFOUND, "no such endpoint"), 0)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, alertgate.Errorf(alertgate.EMETHOD, "method %s not allowed here", r.Method), 0)
+	})
+	return recoverPanics(d.Logger, r)
+}
+
+// recoverPanics turns a handler panic into a logged 500 instead of a
+// dropped connection. It should never fire; when it does, it is our bug.
+func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
+					panic(v)
+				}
+				logger.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				writeError(w, alertgate.Errorf(alertgate.EINTERNAL, "internal error"), 0)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
