@@ -54,7 +54,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "ALERTGATE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", getenv("ALERTGATE_LOG_FORMAT"), "json or text (default json; text with --dev)")
 	if err := fs.Parse(args); err != nil {
-		return f, err
+		if errors.Is(err, flag.ErrHelp) {
+			return f, err
+		}
+		return f, usageError{"serve: " + err.Error()}
 	}
 	switch {
 	case fs.NArg() > 0:
