@@ -1,0 +1,133 @@
+package incident_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/incident"
+	"github.com/alertgate/alertgate/internal/redistest"
+	"github.com/alertgate/alertgate/routing"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+type recorder struct{ results []dedupe.Result }
+
+func (r *recorder) Ingested(_ string, res dedupe.Result) { r.results = append(r.results, res) }
+
+func newService(t *testing.T, routes []config.Route) (*incident.Service, *clock, *recorder) {
+	t.Helper()
+	rdb, prefix := redistest.New(t)
+	tree, err := routing.New(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	rec := &recorder{}
+	return incident.NewService(dedupe.NewStore(rdb, prefix), tree, incident.Options{Now: c.now, Observer: rec}), c, rec
+}
+
+func firing(fp string, labels map[string]string) alertgate.Alert {
+	return alertgate.Alert{Fingerprint: fp, Status: alertgate.Firing, Source: "am", Labels: labels,
+		Summary: fp, Severity: alertgate.SeverityError, Service: labels["service"]}
+}
+
+// One delivery whose alerts fall into two routes' groups opens two
+// incidents, each with its own alerts.
+func TestAcceptSplitsGroups(t *testing.T) {
+	svc, _, rec := newService(t, []config.Route{
+		{Name: "db", Match: map[string]string{"team": "db"}, GroupBy: []string{"cluster"}, Service: "database"},
+	})
+	b := alertgate.Batch{Alerts: []alertgate.Alert{
+		firing("a", map[string]string{"team": "db", "cluster": "c1"}),
+		firing("b", map[string]string{"team": "db", "cluster": "c1"}),
+		firing("c", map[string]string{"team": "web", "service": "shop"}),
+	}, Truncated: 7}
+	acc, err := svc.Accept(t.Context(), "am", b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(acc.Incidents), 2; got != want {
+		t.Fatalf("incidents %v, want %d", acc.Incidents, want)
+	}
+	db, err := svc.Get(t.Context(), acc.Incidents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Route != "db" || db.AlertCount != 2 || db.Service != "database" {
+		t.Errorf("db incident: route %s alerts %d service %s", db.Route, db.AlertCount, db.Service)
+	}
+	var truncated int
+	for _, e := range db.Timeline {
+		if e.Type == alertgate.EventTruncated {
+			truncated++
+		}
+	}
+	if truncated != 1 {
+		t.Errorf("truncation recorded %d times, want once", truncated)
+	}
+	web, err := svc.Get(t.Context(), acc.Incidents[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web.Route != "default" || web.Service != "shop" {
+		t.Errorf("web incident: route %s service %s, want default and the alert's service", web.Route, web.Service)
+	}
+	if len(rec.results) != 2 || rec.results[0].Outcome != dedupe.Opened {
+		t.Errorf("observer heard %+v", rec.results)
+	}
+}
+
+// PagerDuty's acknowledge names only an alert: the service finds its
+// incident through the alert index.
+func TestAcknowledgeByAlert(t *testing.T) {
+	svc, c, _ := newService(t, nil)
+	acc, err := svc.Accept(t.Context(), "pd", alertgate.Batch{Alerts: []alertgate.Alert{
+		{Fingerprint: "k1", Status: alertgate.Firing, Source: "pd", Summary: "x", Severity: alertgate.SeverityInfo},
+	}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Minute)
+	for range 2 { // twice: idempotent
+		if _, err := svc.Accept(t.Context(), "pd", alertgate.Batch{Acknowledge: []string{"k1", "unknown"}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc, err := svc.Get(t.Context(), acc.Incidents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != alertgate.Acknowledged || !inc.AcknowledgedAt.Equal(c.t) {
+		t.Fatalf("status %s acknowledged_at %v, want acknowledged at %v", inc.Status, inc.AcknowledgedAt, c.t)
+	}
+	if last := inc.Timeline[len(inc.Timeline)-1]; last.Actor != "integration:pd" {
+		t.Errorf("actor %q, want integration:pd", last.Actor)
+	}
+}
+
+// A config reload swaps routes for later deliveries.
+func TestSetRoutes(t *testing.T) {
+	svc, _, _ := newService(t, nil)
+	tree, err := routing.New([]config.Route{{Name: "all", GroupBy: []string{"..."}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetRoutes(tree)
+	acc, err := svc.Accept(t.Context(), "am", alertgate.Batch{Alerts: []alertgate.Alert{firing("z", map[string]string{"x": "1"})}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := svc.Get(t.Context(), acc.Incidents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Route != "all" {
+		t.Fatalf("route %q, want the reloaded route", inc.Route)
+	}
+}
