@@ -1,6 +1,15 @@
 // Package config reads alertgate's one YAML file: integrations, routes,
 // Redis and the HTTP API. Loading is strict (unknown keys are errors) and
 // reports every problem at once, each with the file and line.
+//
+// LoadFile (or Load for bytes) applies the defaults, decodes the file over
+// them, expands ${NAME} from the environment in values, reads the *_file
+// twins of secret fields and calls Validate. Problems come back in one
+// *LoadError, one per line, formatted "FILE:LINE: field.path: message".
+// A Config built in code takes ApplyDefaults and then Validate.
+//
+// Secrets are of type Secret, which never prints, marshals or logs its
+// value; Reveal is the only way to it.
 package config
 
 import (
@@ -30,6 +39,7 @@ type Redis struct {
 	//   redis://[user:password@]host:port[/db]    single server (rediss:// for TLS)
 	//   redis+sentinel://[user:password@]host:port[,host:port…]/master[/db]
 	//   redis+cluster://[user:password@]host:port[,host:port…]
+	// (rediss+sentinel:// and rediss+cluster:// for TLS); see ParseRedisURL.
 	// It is a Secret because it may carry a password.
 	URL     Secret `yaml:"url"`
 	URLFile string `yaml:"url_file"`

@@ -256,13 +256,10 @@ func reload(f serveFlags, getenv func(string) string, running *config.Config, st
 }
 
 func openRedis(rc config.Redis) (redis.UniversalClient, error) {
-	opts, err := config.ParseRedisURL(rc.URL.Reveal())
+	opts, err := rc.Options()
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	opts.DialTimeout = rc.Timeout
-	opts.ReadTimeout = rc.Timeout
-	opts.WriteTimeout = rc.Timeout
 	// One retry: a sender that gets 503 retries the whole delivery anyway,
 	// and long retry loops here would only hold its connection open.
 	opts.MaxRetries = 1

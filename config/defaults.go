@@ -1,0 +1,142 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Defaults, applied to whatever the file leaves out.
+const (
+	DefaultListen                 = ":8080"
+	DefaultRedisURL               = "redis://127.0.0.1:6379/0"
+	DefaultKeyPrefix              = "alertgate"
+	DefaultRedisTimeout           = 3 * time.Second
+	DefaultMaxBodyBytes           = 1 << 20
+	DefaultRetryAfter             = 5 * time.Second
+	DefaultGenericSignatureHeader = "X-Alertgate-Signature"
+	DefaultGrafanaSignatureHeader = "X-Grafana-Alerting-Signature"
+	DefaultMaxSkew                = 5 * time.Minute
+	DefaultAutoResolve            = true
+	DefaultReopenWindow           = 5 * time.Minute
+)
+
+// DefaultRouteName is the built-in catch-all route; no configured route may
+// take the name.
+const DefaultRouteName = "default"
+
+// ApplyDefaults fills every field left at its zero value with its default.
+// Load does this itself; call it on a Config built in code before Validate.
+//
+// Load treats an explicit zero in the file ("timeout: 0") as a value to be
+// validated, not as "use the default"; ApplyDefaults cannot tell the two
+// apart and fills both.
+func (c *Config) ApplyDefaults() {
+	c.applyBaseDefaults()
+	for i := range c.Integrations {
+		if s := c.Integrations[i].Signature; s != nil && s.MaxSkew == 0 {
+			s.MaxSkew = DefaultMaxSkew
+		}
+	}
+	c.applyDerivedDefaults()
+}
+
+// applyBaseDefaults sets the defaults of scalar fields. Load calls it on
+// the empty Config before decoding, so the file overrides them, explicit
+// zeros included.
+func (c *Config) applyBaseDefaults() {
+	setIfZero(&c.Listen, DefaultListen)
+	setIfZero(&c.Redis.KeyPrefix, DefaultKeyPrefix)
+	setIfZero(&c.Redis.Timeout, DefaultRedisTimeout)
+	setIfZero(&c.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
+	setIfZero(&c.Ingest.RetryAfter, DefaultRetryAfter)
+}
+
+// applyDerivedDefaults sets the defaults that depend on other fields or
+// live in list elements, where the zero value can only mean "not set".
+func (c *Config) applyDerivedDefaults() {
+	if c.Redis.URL == "" && c.Redis.URLFile == "" {
+		c.Redis.URL = DefaultRedisURL
+	}
+	for i := range c.Integrations {
+		in := &c.Integrations[i]
+		if in.Signature == nil || in.Signature.Header != "" {
+			continue
+		}
+		switch in.Type {
+		case TypeGeneric:
+			in.Signature.Header = DefaultGenericSignatureHeader
+		case TypeGrafana:
+			in.Signature.Header = DefaultGrafanaSignatureHeader
+		}
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.AutoResolve == nil {
+			v := DefaultAutoResolve
+			r.AutoResolve = &v
+		}
+		if r.ReopenWindow == nil {
+			v := DefaultReopenWindow
+			r.ReopenWindow = &v
+		}
+	}
+}
+
+// newSignature is the Signature the decoder fills: defaults first, so an
+// explicit "max_skew: 0" is seen (and refused) rather than replaced.
+func newSignature() *Signature {
+	return &Signature{MaxSkew: DefaultMaxSkew}
+}
+
+func setIfZero[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
+// AutoResolveOn reports whether the route resolves an incident once all its
+// alerts resolved (default true).
+func (r Route) AutoResolveOn() bool {
+	if r.AutoResolve == nil {
+		return DefaultAutoResolve
+	}
+	return *r.AutoResolve
+}
+
+// Reopen is the route's reopen window (default 5m; 0 disables reopening).
+func (r Route) Reopen() time.Duration {
+	if r.ReopenWindow == nil {
+		return DefaultReopenWindow
+	}
+	return *r.ReopenWindow
+}
+
+// Regexps compiles MatchRE, each expression anchored at both ends: "db.*"
+// must match the whole label value. Validate has already checked that they
+// compile; callers compile once per config, not per alert.
+func (r Route) Regexps() (map[string]*regexp.Regexp, error) {
+	if len(r.MatchRE) == 0 {
+		return nil, nil
+	}
+	res := make(map[string]*regexp.Regexp, len(r.MatchRE))
+	for label, expr := range r.MatchRE {
+		re, err := compileAnchored(expr)
+		if err != nil {
+			return nil, fmt.Errorf("match_re.%s: %w", label, err)
+		}
+		res[label] = re
+	}
+	return res, nil
+}
+
+// compileAnchored compiles "^(?:expr)$". The bare expression is compiled
+// first: "a)|(b" would otherwise close the group early and escape the
+// anchors.
+func compileAnchored(expr string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, err
+	}
+	return regexp.Compile("^(?:" + expr + ")$")
+}

@@ -1,0 +1,757 @@
+package config
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testEnv is the environment the testdata files see.
+var testEnv = map[string]string{
+	"ALERTGATE_TEST_TOKEN":          "env-token",
+	"ALERTGATE_TEST_REDIS_PASSWORD": "redis-pass",
+}
+
+func getenvFrom(env map[string]string) func(string) string {
+	return func(name string) string { return env[name] }
+}
+
+// loadErr loads a testdata file and returns its *LoadError, failing the
+// test when loading succeeds.
+func loadErr(t *testing.T, path string) *LoadError {
+	t.Helper()
+	_, err := LoadFileEnv(path, getenvFrom(testEnv))
+	if err == nil {
+		t.Fatalf("LoadFileEnv(%s) succeeded, want an error", path)
+	}
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("LoadFileEnv(%s) error is %T, want *LoadError: %v", path, err, err)
+	}
+	return le
+}
+
+// TestLoadInvalid loads each testdata file that holds one mistake and checks
+// the problem reported, line included. Each want is prefixed with the file
+// name: ":12: field: message".
+func TestLoadInvalid(t *testing.T) {
+	tests := map[string][]string{
+		"api_empty_token.yml":                 {`:2: api.tokens[0]: must not be empty`},
+		"bad_bool.yml":                        {`:7: routes[0].auto_resolve: "yes" is not true or false`},
+		"bad_duration.yml":                    {`:2: redis.timeout: "5x" is not a duration`},
+		"bad_env_syntax.yml":                  {`:4: integrations[0].tokens[0]: bad variable reference at byte 0`},
+		"bad_int.yml":                         {`:2: ingest.max_body_bytes: "1MB" is not a whole number`},
+		"bad_integration_name.yml":            {`:2: integrations[0].name: "Prometheus" is not a valid name`},
+		"bad_type.yml":                        {`:6: integrations[1].type: "foo" is not one of alertmanager, grafana, datadog, generic, pagerduty`},
+		"both_value_and_file.yml":             {`:5: integrations[0].tokens_file: set either tokens or tokens_file, not both`},
+		"duplicate_integration_name.yml":      {`:5: integrations[1].name: duplicate name "am" (also integrations[0].name)`},
+		"duplicate_key.yml":                   {`:2: listen: duplicate key (first on line 1)`},
+		"duplicate_routing_key.yml":           {`:7: integrations[1].routing_keys[1]: duplicate routing key (also integrations[0].routing_keys[1])`},
+		"duration_without_unit.yml":           {`:2: ingest.retry_after: "30" is not a duration`},
+		"empty_label_name.yml":                {`:6: integrations[0].labels[""]: names must not be empty`},
+		"empty_token.yml":                     {`:4: integrations[0].tokens[1]: must not be empty`},
+		"generic_bad_path.yml":                {`:8: integrations[0].generic.labels.host: invalid path "host..name": empty key at byte 5`},
+		"generic_block_wrong_type.yml":        {`:5: integrations[0].generic: only for type generic`},
+		"generic_missing_block.yml":           {`:2: integrations[0].generic: required for type generic`},
+		"generic_missing_dedup_key.yml":       {`:5: integrations[0].generic.dedup_key: required`},
+		"generic_resolved_without_status.yml": {`:7: integrations[0].generic.resolved_values: set status too`},
+		"ingest_negative_retry.yml":           {`:2: ingest.retry_after: must be greater than 0`},
+		"ingest_zero_body.yml":                {`:2: ingest.max_body_bytes: must be greater than 0`},
+		"listen_empty.yml":                    {`:1: listen: must not be empty`},
+		"missing_file.yml":                    {`:4: integrations[0].tokens_file: stat testdata/secrets/does-not-exist.txt: no such file`},
+		"missing_integration_name.yml":        {`:5: integrations[1].name: required`},
+		"missing_tokens.yml":                  {`:2: integrations[0].tokens: at least one token is required (tokens or tokens_file)`},
+		"missing_type.yml":                    {`:2: integrations[0].type: required: one of alertmanager, grafana, datadog, generic, pagerduty`},
+		"multiple_documents.yml":              {`:5: invalid YAML: the file holds more than one YAML document`},
+		"not_a_mapping.yml":                   {`:1: expected a mapping, got a list`},
+		"pagerduty_no_routing_keys.yml":       {`:2: integrations[0].routing_keys: type pagerduty needs at least one routing key`},
+		"pagerduty_tokens.yml":                {`:4: integrations[0].tokens: not used by type pagerduty`},
+		"public_url_relative.yml":             {`:1: public_url: must be an absolute http:// or https:// URL`},
+		"redis_bad_url.yml":                   {`:2: redis.url: unsupported scheme "http"`},
+		"redis_key_prefix_brace.yml":          {`:2: redis.key_prefix: must not contain "{" or "}"`},
+		"redis_zero_timeout.yml":              {`:2: redis.timeout: must be greater than 0`},
+		"route_bad_name.yml":                  {`:6: routes[0].name: "my route" is not a valid name`},
+		"route_bad_regexp.yml":                {":8: routes[0].match_re.env: invalid regular expression: error parsing regexp: missing closing ): `prod|(staging`"},
+		"route_default_name.yml":              {`:6: routes[0].name: "default" is reserved for the built-in catch-all route`},
+		"route_duplicate_name.yml":            {`:7: routes[1].name: duplicate name "db" (also routes[0].name)`},
+		"route_group_by_duplicate.yml":        {`:7: routes[0].group_by[1]: duplicate label "cluster"`},
+		"route_group_by_ellipsis.yml":         {`:7: routes[0].group_by: "..." (all labels) must be the only entry`},
+		"route_missing_name.yml":              {`:6: routes[0].name: required`},
+		"route_negative_reopen.yml":           {`:7: routes[0].reopen_window: must not be negative`},
+		"route_unknown_integration.yml":       {`:7: routes[0].integrations[1]: unknown integration "grafana"`},
+		"routing_keys_not_pagerduty.yml":      {`:5: integrations[0].routing_keys: only for type pagerduty`},
+		"signature_bad_header.yml":            {`:7: integrations[0].signature.header: "X Signature" is not a valid HTTP header name`},
+		"signature_no_secrets.yml":            {`:5: integrations[0].signature.secrets: at least one secret is required`},
+		"signature_wrong_type.yml":            {`:5: integrations[0].signature: only for types grafana and generic`},
+		"signature_zero_skew.yml":             {`:8: integrations[0].signature.max_skew: must be greater than 0`},
+		"syntax_error.yml":                    {`:4: invalid YAML: did not find expected '-' indicator`},
+		"unknown_field.yml":                   {`:2: redis.key_prefx: unknown field (did you mean "key_prefix"?)`},
+		"unknown_integration_field.yml":       {`:5: integrations[0].token: unknown field (did you mean "tokens"?)`},
+		"unset_env.yml":                       {`:4: integrations[0].tokens[0]: environment variable ALERTGATE_TEST_UNSET is not set or is empty`},
+		"wrong_type_list.yml":                 {`:4: integrations[0].tokens: expected a list, got a string`},
+		"wrong_type_mapping.yml":              {`:1: redis: expected a mapping, got a string`},
+		"wrong_type_string.yml":               {`:1: listen: expected a string, got a mapping`},
+		"several_problems.yml":                nil, // TestLoadReportsAllProblems
+	}
+
+	// Every file in testdata has a case, so none is silently skipped.
+	files, err := filepath.Glob("testdata/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if _, ok := tests[name]; !ok && name != "valid.yml" {
+			t.Errorf("testdata/%s has no case in TestLoadInvalid", name)
+		}
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(tests)) {
+		wants := tests[name]
+		if wants == nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			path := "testdata/" + name
+			le := loadErr(t, path)
+			got := le.Error()
+			if len(le.Problems) != 1 {
+				t.Errorf("got %d problems, want 1:\n%s", len(le.Problems), got)
+			}
+			for _, want := range wants {
+				if want = path + want; !strings.Contains(got, want) {
+					t.Errorf("error\n%s\ndoes not contain\n%s", got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadReportsAllProblems checks that one load reports every problem,
+// sorted by line, each with its own line.
+func TestLoadReportsAllProblems(t *testing.T) {
+	le := loadErr(t, "testdata/several_problems.yml")
+	var got []string
+	for _, p := range le.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`testdata/several_problems.yml:3: redis.timeout: "soon" is not a duration (for example "30s", "5m", "1h30m")`,
+		`testdata/several_problems.yml:8: integrations[0].colour: unknown field`,
+		`testdata/several_problems.yml:9: integrations[1].name: duplicate name "am" (also integrations[0].name)`,
+		`testdata/several_problems.yml:10: integrations[1].type: "foo" is not one of alertmanager, grafana, datadog, generic, pagerduty`,
+		`testdata/several_problems.yml:12: routes[0].name: "default" is reserved for the built-in catch-all route`,
+		`testdata/several_problems.yml:13: routes[0].integrations[0]: unknown integration "nope"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := le.Error(), strings.Join(want, "\n"); got != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+	for _, p := range le.Problems {
+		if p.File != "testdata/several_problems.yml" || p.Line == 0 || p.Field == "" {
+			t.Errorf("problem %+v lacks file, line or field", p)
+		}
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := LoadFileEnv("testdata/valid.yml", getenvFrom(testEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate on a loaded config: %v", err)
+	}
+	if got, want := c.Path, "testdata/valid.yml"; got != want {
+		t.Errorf("Path = %q, want %q", got, want)
+	}
+	if got, want := c.Listen, "127.0.0.1:9093"; got != want {
+		t.Errorf("Listen = %q, want %q", got, want)
+	}
+	if got, want := c.Redis.URL.Reveal(), "redis://:redis-pass@redis.example.com:6379/1"; got != want {
+		t.Errorf("Redis.URL = %q, want %q", got, want)
+	}
+	if got, want := c.Redis.Timeout, 2*time.Second; got != want {
+		t.Errorf("Redis.Timeout = %v, want %v", got, want)
+	}
+	if got, want := revealAll(c.API.Tokens), []string{"api-token-1", "api-token-2"}; !slices.Equal(got, want) {
+		t.Errorf("API.Tokens = %q, want %q (from tokens_file)", got, want)
+	}
+	if got, want := c.Ingest.MaxBodyBytes, int64(524288); got != want {
+		t.Errorf("MaxBodyBytes = %d, want %d", got, want)
+	}
+	if got, want := len(c.Integrations), 5; got != want {
+		t.Fatalf("%d integrations, want %d", got, want)
+	}
+	if got, want := revealAll(c.Integrations[0].Tokens), []string{"env-token", "second-token"}; !slices.Equal(got, want) {
+		t.Errorf("integrations[0].tokens = %q, want %q", got, want)
+	}
+	if got, want := c.Integrations[1].Signature.Header, DefaultGrafanaSignatureHeader; got != want {
+		t.Errorf("grafana signature header = %q, want %q", got, want)
+	}
+	if got, want := c.Integrations[1].Signature.MaxSkew, 2*time.Minute; got != want {
+		t.Errorf("grafana max_skew = %v, want %v", got, want)
+	}
+	gen := c.Integrations[3]
+	if got, want := gen.Signature.Header, DefaultGenericSignatureHeader; got != want {
+		t.Errorf("generic signature header = %q, want %q", got, want)
+	}
+	if got, want := revealAll(gen.Signature.Secrets), []string{"signing-secret"}; !slices.Equal(got, want) {
+		t.Errorf("generic secrets = %q, want %q", got, want)
+	}
+	if got, want := gen.Generic.Labels["region"], "tags[0]"; got != want {
+		t.Errorf("generic labels.region = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[4].RoutingKeys), []string{"0123456789abcdef0123456789abcdef"}; !slices.Equal(got, want) {
+		t.Errorf("routing keys = %q, want %q", got, want)
+	}
+
+	db := c.Routes[0]
+	if db.AutoResolveOn() {
+		t.Error("routes[0] auto_resolve: got true, want false")
+	}
+	if got := db.Reopen(); got != 0 {
+		t.Errorf("routes[0] reopen window = %v, want 0 (explicitly disabled)", got)
+	}
+	res, err := db.Regexps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for value, want := range map[string]bool{"critical": true, "error": true, "critical-ish": false, "warning": false} {
+		if got := res["severity"].MatchString(value); got != want {
+			t.Errorf("match_re severity on %q = %v, want %v (anchored)", value, got, want)
+		}
+	}
+	other := c.Routes[1]
+	if !other.AutoResolveOn() || other.Reopen() != DefaultReopenWindow {
+		t.Errorf("routes[1] = auto_resolve %v, reopen %v; want the defaults", other.AutoResolveOn(), other.Reopen())
+	}
+}
+
+func revealAll(secrets []Secret) []string {
+	var out []string
+	for _, s := range secrets {
+		out = append(out, s.Reveal())
+	}
+	return out
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := LoadEnv([]byte(`
+integrations:
+  - {name: am, type: alertmanager, tokens: [t]}
+  - name: gen
+    type: generic
+    tokens: [t]
+    signature: {secrets: [s]}
+    generic: {dedup_key: id}
+routes:
+  - name: r
+`), "", getenvFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"listen", c.Listen, ":8080"},
+		{"redis.url", c.Redis.URL.Reveal(), "redis://127.0.0.1:6379/0"},
+		{"redis.key_prefix", c.Redis.KeyPrefix, "alertgate"},
+		{"redis.timeout", c.Redis.Timeout, 3 * time.Second},
+		{"ingest.max_body_bytes", c.Ingest.MaxBodyBytes, int64(1 << 20)},
+		{"ingest.retry_after", c.Ingest.RetryAfter, 5 * time.Second},
+		{"signature.header", c.Integrations[1].Signature.Header, "X-Alertgate-Signature"},
+		{"signature.max_skew", c.Integrations[1].Signature.MaxSkew, 5 * time.Minute},
+		{"route auto_resolve", c.Routes[0].AutoResolveOn(), true},
+		{"route reopen_window", c.Routes[0].Reopen(), 5 * time.Minute},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+
+	// The accessors give the defaults on a Route that never saw them.
+	var r Route
+	if got, want := r.AutoResolveOn(), true; got != want {
+		t.Errorf("zero Route AutoResolveOn = %v, want %v", got, want)
+	}
+	if got, want := r.Reopen(), 5*time.Minute; got != want {
+		t.Errorf("zero Route Reopen = %v, want %v", got, want)
+	}
+}
+
+// TestValidateBuiltInCode covers a Config made in code, as dev mode makes
+// one: problems carry no line, and ApplyDefaults makes a minimal one valid.
+func TestValidateBuiltInCode(t *testing.T) {
+	c := &Config{
+		Integrations: []Integration{{Name: "am", Type: TypeAlertmanager, Tokens: []Secret{"t"}}},
+		Routes:       []Route{{Name: "all", GroupBy: []string{"...", "x"}}},
+	}
+	err := c.Validate()
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("Validate() = %v, want a *LoadError", err)
+	}
+	want := strings.Join([]string{
+		"listen: must not be empty",
+		"redis.url: must not be empty",
+		"redis.key_prefix: must not be empty",
+		"redis.timeout: must be greater than 0",
+		"ingest.max_body_bytes: must be greater than 0",
+		"ingest.retry_after: must be greater than 0",
+		`routes[0].group_by: "..." (all labels) must be the only entry`,
+	}, "\n")
+	if got := err.Error(); got != want {
+		t.Errorf("Validate() =\n%s\nwant\n%s", got, want)
+	}
+
+	c.Routes[0].GroupBy = []string{"..."}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("after ApplyDefaults: %v", err)
+	}
+}
+
+func TestProblemString(t *testing.T) {
+	tests := []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{File: "a.yaml", Line: 3, Field: "listen", Message: "bad"}, "a.yaml:3: listen: bad"},
+		{Problem{File: "a.yaml", Field: "listen", Message: "bad"}, "a.yaml: listen: bad"},
+		{Problem{Line: 3, Field: "listen", Message: "bad"}, "line 3: listen: bad"},
+		{Problem{Field: "listen", Message: "bad"}, "listen: bad"},
+		{Problem{File: "a.yaml", Line: 1, Message: "invalid YAML"}, "a.yaml:1: invalid YAML"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestLoadAliasesAndMerge(t *testing.T) {
+	c, err := LoadEnv([]byte(`
+integrations:
+  - &am
+    name: am
+    type: alertmanager
+    tokens: &tokens [shared]
+    labels: {team: sre}
+  - <<: *am
+    name: am2
+    labels: {team: dba}
+  - name: dd
+    type: datadog
+    tokens: *tokens
+`), "", getenvFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.Integrations[1]
+	if got, want := in.Name, "am2"; got != want {
+		t.Errorf("merged name = %q, want %q (explicit key wins)", got, want)
+	}
+	if got, want := in.Type, TypeAlertmanager; got != want {
+		t.Errorf("merged type = %q, want %q", got, want)
+	}
+	if got, want := in.Labels["team"], "dba"; got != want {
+		t.Errorf("merged labels.team = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[2].Tokens), []string{"shared"}; !slices.Equal(got, want) {
+		t.Errorf("aliased tokens = %q, want %q", got, want)
+	}
+}
+
+// TestLoadAliasBomb checks that aliases and merge keys cannot make a small
+// file expand into an enormous amount of work: 3000 uses of a 3000-value
+// anchor are 9 million values, and a 1 MB file could make it billions.
+func TestLoadAliasBomb(t *testing.T) {
+	const n = 3000
+	list := strings.TrimSuffix(strings.Repeat("x, ", n), ", ")
+	var mapping strings.Builder
+	for i := range n {
+		if i > 0 {
+			mapping.WriteString(", ")
+		}
+		mapping.WriteString("k" + strconv.Itoa(i) + ": v")
+	}
+	tests := map[string]string{
+		"aliases": "api:\n  tokens: &t [" + list + "]\n" +
+			"integrations:\n  - &i {name: am, type: alertmanager, tokens: *t}\n" +
+			strings.Repeat("  - *i\n", n),
+		"merge keys": "integrations:\n  - {name: am, type: alertmanager, tokens: [t], labels: &l {" + mapping.String() + "}}\n" +
+			strings.Repeat("  - {labels: {<<: *l}}\n", n),
+	}
+	for name, doc := range tests {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, err := LoadEnv([]byte(doc), "", getenvFrom(nil))
+			var le *LoadError
+			if !errors.As(err, &le) || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].Message, "too many values (after expanding aliases)") {
+				t.Errorf("got %.300v, want one problem: too many values", err)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("loading took %v", d)
+			}
+		})
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	env := getenvFrom(map[string]string{"A": "alpha", "B_2": "beta", "NL": "x\ny: z"})
+	tests := []struct {
+		in, want  string
+		wantUnset []string
+		wantErr   bool
+	}{
+		{in: "plain", want: "plain"},
+		{in: "${A}", want: "alpha"},
+		{in: "pre-${A}-${B_2}-post", want: "pre-alpha-beta-post"},
+		{in: "$$", want: "$"},
+		{in: "$${A}", want: "${A}"},
+		{in: "$$$${A}", want: "$${A}"},
+		{in: "$$${A}", want: "$alpha"},
+		{in: "pa$word", want: "pa$word"},
+		{in: "$.alert.id", want: "$.alert.id"},
+		{in: "trailing$", want: "trailing$"},
+		{in: "${NL}", want: "x\ny: z"},
+		{in: "${MISSING}", want: "", wantUnset: []string{"MISSING"}},
+		{in: "${MISSING}${A}${OTHER}", want: "alpha", wantUnset: []string{"MISSING", "OTHER"}},
+		{in: "${", wantErr: true},
+		{in: "${A", wantErr: true},
+		{in: "${}", wantErr: true},
+		{in: "${1A}", wantErr: true},
+		{in: "${A-B}", wantErr: true},
+		{in: "${A:-default}", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, unset, err := expandEnv(tt.in, env)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("expandEnv(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if got != tt.want || !slices.Equal(unset, tt.wantUnset) {
+			t.Errorf("expandEnv(%q) = %q, unset %q; want %q, unset %q", tt.in, got, unset, tt.want, tt.wantUnset)
+		}
+	}
+}
+
+func TestLoadExpandsEnv(t *testing.T) {
+	env := map[string]string{
+		"TOKEN":  "tok",
+		"PORT":   "9999",
+		"BODY":   "2048",
+		"WINDOW": "10m",
+		// A secret that looks like YAML must stay one string.
+		"INJECT": "x\n  - name: evil\n    type: alertmanager",
+		"KEY":    "listen",
+	}
+	c, err := LoadEnv([]byte(`
+listen: ":${PORT}"
+ingest:
+  max_body_bytes: ${BODY}
+integrations:
+  - name: am
+    type: alertmanager
+    tokens: ["${TOKEN}", "${INJECT}", "literal-$${TOKEN}"]
+routes:
+  - name: r
+    reopen_window: ${WINDOW}
+    match: {path: "$.a"}
+`), "", getenvFrom(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Listen, ":9999"; got != want {
+		t.Errorf("Listen = %q, want %q", got, want)
+	}
+	if got, want := c.Ingest.MaxBodyBytes, int64(2048); got != want {
+		t.Errorf("MaxBodyBytes = %d, want %d", got, want)
+	}
+	if got, want := c.Routes[0].Reopen(), 10*time.Minute; got != want {
+		t.Errorf("Reopen = %v, want %v", got, want)
+	}
+	if got, want := c.Routes[0].Match["path"], "$.a"; got != want {
+		t.Errorf("match.path = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[0].Tokens), []string{"tok", env["INJECT"], "literal-${TOKEN}"}; !slices.Equal(got, want) {
+		t.Errorf("tokens = %q, want %q", got, want)
+	}
+	if got, want := len(c.Integrations), 1; got != want {
+		t.Errorf("%d integrations, want %d: a variable injected structure", got, want)
+	}
+
+	// Keys are not expanded.
+	_, err = LoadEnv([]byte("${KEY}: \":1\"\n"), "", getenvFrom(env))
+	if err == nil || !strings.Contains(err.Error(), "${KEY}: unknown field") {
+		t.Errorf("a ${VAR} key: got %v, want an unknown field", err)
+	}
+}
+
+func TestLoadUsesProcessEnv(t *testing.T) {
+	t.Setenv("ALERTGATE_CONFIG_TEST_TOKEN", "from-process")
+	c, err := Load([]byte(`
+integrations:
+  - {name: am, type: alertmanager, tokens: ["${ALERTGATE_CONFIG_TEST_TOKEN}"]}
+`), "inline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Integrations[0].Tokens[0].Reveal(), "from-process"; got != want {
+		t.Errorf("token = %q, want %q", got, want)
+	}
+}
+
+// writeFile writes a test file and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "secrets/redis_url", "redis://:file-pass@redis:6379/2\n\n")
+	writeFile(t, dir, "secrets/tokens", "# rotated 2024-05\ntok-1\n\n   tok-2  \r\n#tok-old\n")
+	writeFile(t, dir, "secrets/routing", "rk-1\nrk-2")
+	absSigning := writeFile(t, dir, "elsewhere/signing", "sig\n")
+	writeFile(t, dir, "secrets/api", "api-1\n")
+	cfg := writeFile(t, dir, "alertgate.yaml", `
+redis:
+  url_file: secrets/redis_url
+api:
+  tokens_file: ${SECRETS_DIR}/api
+integrations:
+  - name: am
+    type: alertmanager
+    tokens_file: secrets/tokens
+  - name: pd
+    type: pagerduty
+    routing_keys_file: ./secrets/routing
+  - name: gen
+    type: generic
+    tokens: [t]
+    generic: {dedup_key: id}
+    signature:
+      secrets_file: `+absSigning+`
+`)
+	c, err := LoadFileEnv(cfg, getenvFrom(map[string]string{"SECRETS_DIR": filepath.Join(dir, "secrets")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Redis.URL.Reveal(), "redis://:file-pass@redis:6379/2"; got != want {
+		t.Errorf("redis url = %q, want %q", got, want)
+	}
+	if got, want := c.Redis.URLFile, "secrets/redis_url"; got != want {
+		t.Errorf("redis url_file = %q, want %q (kept for the record)", got, want)
+	}
+	if got, want := revealAll(c.API.Tokens), []string{"api-1"}; !slices.Equal(got, want) {
+		t.Errorf("api tokens = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[0].Tokens), []string{"tok-1", "tok-2"}; !slices.Equal(got, want) {
+		t.Errorf("tokens = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[1].RoutingKeys), []string{"rk-1", "rk-2"}; !slices.Equal(got, want) {
+		t.Errorf("routing keys = %q, want %q", got, want)
+	}
+	if got, want := revealAll(c.Integrations[2].Signature.Secrets), []string{"sig"}; !slices.Equal(got, want) {
+		t.Errorf("signature secrets = %q, want %q", got, want)
+	}
+}
+
+func TestLoadSecretFileProblems(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "empty", "\n \n")
+	writeFile(t, dir, "comments", "# nothing here\n\n")
+	writeFile(t, dir, "url", "redis://x:6379\n")
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{
+			"both set",
+			"redis:\n  url: redis://a:6379\n  url_file: url\n",
+			"cfg.yaml:3: redis.url_file: set either url or url_file, not both",
+		},
+		{
+			"missing",
+			"integrations:\n  - name: am\n    type: alertmanager\n    tokens_file: nope\n",
+			"cfg.yaml:4: integrations[0].tokens_file: stat " + filepath.Join(dir, "nope") + ": no such file or directory",
+		},
+		{
+			"empty single",
+			"redis:\n  url_file: empty\n",
+			"cfg.yaml:2: redis.url_file: empty is empty",
+		},
+		{
+			"only comments",
+			"integrations:\n  - name: am\n    type: alertmanager\n    tokens_file: comments\n",
+			"cfg.yaml:4: integrations[0].tokens_file: comments holds no secrets",
+		},
+		{
+			"directory",
+			"api:\n  tokens_file: adir\n",
+			"cfg.yaml:2: api.tokens_file: " + filepath.Join(dir, "adir") + " is not a regular file",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeFile(t, dir, "cfg.yaml", tt.yaml)
+			_, err := LoadFileEnv(cfg, getenvFrom(nil))
+			if err == nil {
+				t.Fatal("loading succeeded, want an error")
+			}
+			if got := err.Error(); !strings.Contains(got, tt.want) {
+				t.Errorf("error\n%s\ndoes not contain\n%s", got, tt.want)
+			}
+			// The one problem is not followed by derived ones such as
+			// "at least one token is required".
+			if got := strings.Count(err.Error(), "\n"); got != 0 {
+				t.Errorf("got %d extra problems:\n%v", got, err)
+			}
+		})
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, err := LoadFile(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LoadFile of a missing file: got %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestLoadEmpty(t *testing.T) {
+	for _, data := range []string{"", "# only a comment\n", "---\n"} {
+		c, err := LoadEnv([]byte(data), "", getenvFrom(nil))
+		if err != nil {
+			t.Errorf("LoadEnv(%q): %v", data, err)
+			continue
+		}
+		if got, want := c.Listen, DefaultListen; got != want {
+			t.Errorf("LoadEnv(%q).Listen = %q, want %q", data, got, want)
+		}
+	}
+}
+
+// exampleEnv is what examples/alertgate.yaml needs.
+var exampleEnv = map[string]string{
+	"ALERTGATE_REDIS_PASSWORD": "redis-secret",
+	"ALERTGATE_API_TOKEN":      "api-secret",
+	"ALERTGATE_AM_TOKEN":       "am-secret",
+	"ALERTGATE_GRAFANA_TOKEN":  "grafana-secret",
+	"ALERTGATE_GRAFANA_SECRET": "grafana-hmac-secret",
+	"ALERTGATE_DATADOG_TOKEN":  "datadog-secret",
+	"ALERTGATE_GENERIC_TOKEN":  "generic-secret",
+	"ALERTGATE_GENERIC_SECRET": "generic-hmac-secret",
+	"ALERTGATE_PD_ROUTING_KEY": "pd-routing-secret",
+}
+
+func TestExampleConfig(t *testing.T) {
+	c, err := LoadFileEnv("../examples/alertgate.yaml", getenvFrom(exampleEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, in := range c.Integrations {
+		types = append(types, in.Type)
+	}
+	slices.Sort(types)
+	want := []string{TypeAlertmanager, TypeDatadog, TypeGeneric, TypeGrafana, TypePagerDuty}
+	if !slices.Equal(types, want) {
+		t.Errorf("example integration types = %q, want one of each: %q", types, want)
+	}
+	if got, want := len(c.Routes), 2; got != want {
+		t.Errorf("example has %d routes, want %d", got, want)
+	}
+	if _, err := c.Redis.Options(); err != nil {
+		t.Errorf("example redis options: %v", err)
+	}
+
+	// The example shows every field, if only in a comment.
+	data, err := os.ReadFile("../examples/alertgate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[Config](), reflect.TypeFor[Redis](), reflect.TypeFor[API](),
+		reflect.TypeFor[Ingest](), reflect.TypeFor[Integration](), reflect.TypeFor[Signature](),
+		reflect.TypeFor[GenericMapping](), reflect.TypeFor[Route](),
+	} {
+		for _, name := range fieldsOf(typ).names {
+			if !strings.Contains(string(data), " "+name+":") && !strings.Contains(string(data), "\n"+name+":") {
+				t.Errorf("examples/alertgate.yaml does not show %s.%s", typ.Name(), name)
+			}
+		}
+	}
+
+	// Every variable the example uses is needed: drop any one and loading
+	// fails naming it.
+	for name := range exampleEnv {
+		env := maps.Clone(exampleEnv)
+		delete(env, name)
+		_, err := LoadFileEnv("../examples/alertgate.yaml", getenvFrom(env))
+		if err == nil || !strings.Contains(err.Error(), "environment variable "+name+" is not set") {
+			t.Errorf("without %s: got %v, want an error naming it", name, err)
+		}
+	}
+}
+
+// FuzzLoad checks that loading never panics, and that whatever it accepts
+// passes Validate.
+func FuzzLoad(f *testing.F) {
+	files, err := filepath.Glob("testdata/*.yml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, "../examples/alertgate.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	env := maps.Clone(exampleEnv)
+	maps.Copy(env, testEnv)
+	getenv := getenvFrom(env)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Named inside testdata, so relative *_file paths find the seeds'
+		// secret files.
+		c, err := LoadEnv(data, "testdata/fuzz.yml", getenv)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) || len(le.Problems) == 0 {
+				t.Fatalf("error %T with no problems: %v", err, err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Load accepted a config that Validate rejects: %v", err)
+		}
+	})
+}
