@@ -53,7 +53,7 @@ func fuzzReceiver(f *testing.F, typ string) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := r.Parse(t.Context(), Request{Body: body, Now: testNow})
 		if err != nil {
-			checkErr(t, err)
+			_ = checkErr(t, err)
 			return
 		}
 		checkBatch(t, in, b)

@@ -99,7 +99,7 @@ func TestSignatureWithoutTimestamp(t *testing.T) {
 				if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
 					t.Fatalf("code = %q, want %q (%v)", got, want, err)
 				}
-				checkErr(t, err)
+				_ = checkErr(t, err)
 			})
 		}
 	}
@@ -161,7 +161,7 @@ func TestSignatureWithTimestamp(t *testing.T) {
 				if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
 					t.Fatalf("code = %q, want %q (%v)", got, want, err)
 				}
-				checkErr(t, err)
+				_ = checkErr(t, err)
 			})
 		}
 	}
