@@ -18,7 +18,7 @@ import (
 )
 
 // requireAPIToken guards /api/v1 with the configured bearer tokens.
-func requireAPIToken(d Deps) mux.MiddlewareFunc {
+func requireAPIToken(d Deps) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !config.MatchAny(d.State.Load().Config.API.Tokens, bearer(r)) {

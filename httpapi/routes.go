@@ -16,11 +16,13 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/hooks/{integration}", handleIngest(d)).Methods(http.MethodPost)
 	r.Handle("/v2/enqueue", handlePagerDuty(d)).Methods(http.MethodPost)
 
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(requireAPIToken(d))
-	api.Handle("/incidents", handleListIncidents(d)).Methods(http.MethodGet)
-	api.Handle("/incidents/{id}", handleGetIncident(d)).Methods(http.MethodGet)
-	api.Handle("/incidents/{id}/acknowledge", handleAcknowledge(d)).Methods(http.MethodPost)
-	api.Handle("/incidents/{id}/resolve", handleResolve(d)).Methods(http.MethodPost)
-	api.Handle("/incidents/{id}/notes", handleAddNote(d)).Methods(http.MethodPost)
+	// The API routes sit on the root router, each wrapped in the token
+	// check: with a gorilla/mux subrouter a wrong method would answer 404
+	// instead of 405 (gorilla/mux#751).
+	api := requireAPIToken(d)
+	r.Handle("/api/v1/incidents", api(handleListIncidents(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/incidents/{id}", api(handleGetIncident(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/incidents/{id}/acknowledge", api(handleAcknowledge(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/incidents/{id}/resolve", api(handleResolve(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/incidents/{id}/notes", api(handleAddNote(d))).Methods(http.MethodPost)
 }

@@ -149,6 +149,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.Redis.URL = config.Secret("redis://" + mr.Addr())
 	}
 
+	// go-redis prints its own complaints (failed dials while Redis is
+	// down) with the standard logger; route them into ours so the log
+	// stays one structured stream.
+	redis.SetLogger(redisLog{logger})
 	rdb, err := openRedis(cfg.Redis)
 	if err != nil {
 		return err
@@ -275,13 +279,23 @@ func checkRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Log
 		logger.Warn("redis is not reachable yet; ingest answers 503 until it is", "err", err.Error())
 		return
 	}
-	policy, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	settings, err := rdb.ConfigGet(ctx, "*").Result()
 	if err != nil {
 		return // not every Redis allows CONFIG (managed services, the embedded one)
 	}
-	if p := policy["maxmemory-policy"]; strings.HasPrefix(p, "allkeys-") {
+	if p := settings["maxmemory-policy"]; strings.HasPrefix(p, "allkeys-") {
 		logger.Error("redis maxmemory-policy evicts keys alertgate needs; set it to noeviction", "maxmemory_policy", p)
 	}
+	if settings["appendonly"] == "no" && settings["save"] == "" {
+		logger.Warn("redis keeps nothing on disk (no AOF, no snapshots): a Redis restart loses every incident")
+	}
+}
+
+// redisLog adapts go-redis's logger to slog.
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn("redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 func printDevBanner(w io.Writer, addr string, externalRedis bool) {
