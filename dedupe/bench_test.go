@@ -1,7 +1,9 @@
 package dedupe_test
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/alertgate/alertgate"
@@ -50,4 +52,24 @@ func newBenchStore(b *testing.B) *dedupe.Store {
 	b.Helper()
 	rdb, prefix := redistest.New(b)
 	return dedupe.NewStore(rdb, prefix)
+}
+
+// BenchmarkIngestParallel is many senders delivering one alert each, the
+// case the coalescer exists for.
+func BenchmarkIngestParallel(b *testing.B) {
+	s := newBenchStore(b)
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			g := group
+			g.Key = fmt.Sprintf("g%d", i%20)
+			if _, err := s.Ingest(context.Background(), g, []alertgate.Alert{alert(fmt.Sprintf("p%d", i), alertgate.Firing)}, 0, "integration:am", t0); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "alerts/s")
 }

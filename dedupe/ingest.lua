@@ -35,15 +35,29 @@ local truncated = tonumber(ARGV[11])
 
 local sevRank = {critical = 4, error = 3, warning = 2, info = 1}
 
--- Timeline entries are built by concatenation around cjson-escaped
--- strings: a storm adds thousands of entries, and encoding a whole table
--- each time costs more than the rest of the alert's work.
-local entryHead = '{"at":' .. string.format('%d', now) .. ',"actor":' .. cjson.encode(actor) .. ',"type":"'
-local function entry(id, typ, alert, message)
+-- Writes are collected and sent once at the end (one HSET per hash, one
+-- RPUSH for the timeline): a batch of a hundred alerts then costs a handful
+-- of Redis calls instead of several hundred. Timeline entries are built by
+-- concatenation around cjson-escaped strings, cheaper than encoding tables.
+local timeline = {}
+local entryHead = nil
+local function entry(typ, alert, message)
+  if not entryHead then
+    entryHead = '{"at":' .. string.format('%d', now) .. ',"actor":' .. cjson.encode(actor) .. ',"type":"'
+  end
   local e = entryHead .. typ .. '"'
   if alert then e = e .. ',"alert":' .. cjson.encode(alert) end
   if message then e = e .. ',"message":' .. cjson.encode(message) end
-  redis.call('RPUSH', B .. 'inc:' .. id .. ':timeline', e .. '}')
+  timeline[#timeline + 1] = e .. '}'
+end
+
+-- call runs a command whose trailing arguments come from a list, in chunks
+-- small enough for Lua's unpack.
+local function call(cmd, key, list)
+  local chunk = 7000
+  for i = 1, #list, chunk do
+    redis.call(cmd, key, unpack(list, i, math.min(i + chunk - 1, #list)))
+  end
 end
 
 local function setStatus(id, from, to, at)
@@ -86,7 +100,7 @@ if not id then
       setStatus(id, 'resolved', 'triggered', triggeredAt)
       redis.call('HDEL', inc, 'resolved_at', 'acknowledged_at')
       redis.call('HINCRBY', inc, 'reopened', 1)
-      entry(id, 'reopened', nil, nil)
+      entry('reopened', nil, nil)
       outcome = 'reopened'
     else
       local seq = redis.call('INCR', KEYS[2])
@@ -98,7 +112,7 @@ if not id then
         'alert_count', 0, 'firing', 0, 'reopened', 0)
       redis.call('ZADD', KEYS[3], now, id)
       redis.call('ZADD', B .. 'status:triggered', now, id)
-      entry(id, 'triggered', nil, ARGV[12])
+      entry('triggered', nil, ARGV[12])
       outcome = 'opened'
     end
     redis.call('HSET', group, 'open', id, 'last', id)
@@ -113,42 +127,67 @@ local firingDelta, countDelta = 0, 0
 local maxSev = 0
 local resolvedSome = false
 
+local keys = {}
+for i = 0, n - 1 do keys[i + 1] = ARGV[first + i * 5] end
+local metas = {}
+if n > 0 then
+  local got = redis.call('HMGET', metaKey, unpack(keys))
+  for i = 1, n do
+    if got[i] then metas[keys[i]] = got[i] end
+  end
+end
+local metaWrites, alertWrites = {}, {}
+local written = {} -- key → index in metaWrites, so a key twice in a batch is written once
+
+local function putMeta(key, value)
+  local at = written[key]
+  if at then
+    metaWrites[at] = value
+  else
+    metaWrites[#metaWrites + 1] = key
+    metaWrites[#metaWrites + 1] = value
+    written[key] = #metaWrites
+  end
+  metas[key] = value
+end
+
 for i = 0, n - 1 do
   local o = first + i * 5
   local key, status, sev, digest, json = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  local meta = redis.call('HGET', metaKey, key)
+  local meta = metas[key]
   if not meta then
     if status == 'firing' or isOpen then
-      redis.call('HSET', alertsKey, key, json)
-      redis.call('HSET', metaKey, key, status .. '|' .. now .. '|' .. now .. '|1|' .. digest)
+      alertWrites[#alertWrites + 1] = key
+      alertWrites[#alertWrites + 1] = json
+      putMeta(key, status .. '|' .. now .. '|' .. now .. '|1|' .. digest)
       countDelta = countDelta + 1
       newCount = newCount + 1
       if status == 'firing' then
         firingDelta = firingDelta + 1
-        entry(id, 'alert_added', key, nil)
+        entry('alert_added', key, nil)
       else
         resolvedSome = true
-        entry(id, 'alert_resolved', key, nil)
+        entry('alert_resolved', key, nil)
       end
     else
       stale = stale + 1
     end
   else
     local st, fs, _, cnt, dg = string.match(meta, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-    cnt = tonumber(cnt) + 1
-    redis.call('HSET', metaKey, key, status .. '|' .. fs .. '|' .. now .. '|' .. cnt .. '|' .. digest)
+    putMeta(key, status .. '|' .. fs .. '|' .. now .. '|' .. (tonumber(cnt) + 1) .. '|' .. digest)
     if dg ~= digest then
-      redis.call('HSET', alertsKey, key, json)
+      alertWrites[#alertWrites + 1] = key
+      alertWrites[#alertWrites + 1] = json
     end
     if st ~= status then
       changed = changed + 1
       if status == 'resolved' then
         firingDelta = firingDelta - 1
         resolvedSome = true
-        entry(id, 'alert_resolved', key, nil)
+        entry('alert_resolved', key, nil)
       else
         firingDelta = firingDelta + 1
-        entry(id, 'alert_refired', key, nil)
+        entry('alert_refired', key, nil)
       end
     elseif dg ~= digest then
       changed = changed + 1
@@ -163,34 +202,46 @@ for i = 0, n - 1 do
 end
 
 if truncated > 0 then
-  entry(id, 'alerts_truncated', nil, 'the sender dropped ' .. truncated .. ' alerts of this group')
+  entry('alerts_truncated', nil, 'the sender dropped ' .. truncated .. ' alerts of this group')
 end
 
-local firing = tonumber(redis.call('HINCRBY', inc, 'firing', firingDelta))
-if countDelta ~= 0 then
-  redis.call('HINCRBY', inc, 'alert_count', countDelta)
+local cur = redis.call('HMGET', inc, 'status', 'severity', 'firing', 'alert_count', 'triggered_at')
+local status, firing = cur[1], tonumber(cur[3]) + firingDelta
+local fields = {}
+if firingDelta ~= 0 then
+  fields[#fields + 1] = 'firing'
+  fields[#fields + 1] = firing
 end
-if maxSev > 0 then
-  local cur = redis.call('HGET', inc, 'severity')
-  if maxSev > (sevRank[cur] or 0) then
-    for name, rank in pairs(sevRank) do
-      if rank == maxSev then redis.call('HSET', inc, 'severity', name) end
+if countDelta ~= 0 then
+  fields[#fields + 1] = 'alert_count'
+  fields[#fields + 1] = tonumber(cur[4]) + countDelta
+end
+if maxSev > (sevRank[cur[2]] or 0) then
+  for name, rank in pairs(sevRank) do
+    if rank == maxSev then
+      fields[#fields + 1] = 'severity'
+      fields[#fields + 1] = name
     end
   end
 end
 if firingDelta ~= 0 or countDelta ~= 0 or changed ~= 0 then
-  redis.call('HSET', inc, 'updated_at', now)
+  fields[#fields + 1] = 'updated_at'
+  fields[#fields + 1] = now
 end
 
-local status = redis.call('HGET', inc, 'status')
 if isOpen and firing <= 0 and resolvedSome and autoResolve and status ~= 'resolved' then
-  local triggeredAt = tonumber(redis.call('HGET', inc, 'triggered_at'))
-  setStatus(id, status, 'resolved', triggeredAt)
-  redis.call('HSET', inc, 'resolved_at', now)
+  setStatus(id, status, 'resolved', tonumber(cur[5]))
+  fields[#fields + 1] = 'resolved_at'
+  fields[#fields + 1] = now
   redis.call('HDEL', group, 'open')
-  entry(id, 'resolved', nil, 'all alerts resolved')
+  entry('resolved', nil, 'all alerts resolved')
   outcome = 'resolved'
   status = 'resolved'
 end
+
+if #fields > 0 then redis.call('HSET', inc, unpack(fields)) end
+if #metaWrites > 0 then call('HSET', metaKey, metaWrites) end
+if #alertWrites > 0 then call('HSET', alertsKey, alertWrites) end
+if #timeline > 0 then call('RPUSH', inc .. ':timeline', timeline) end
 
 return {id, outcome, newCount, dups, changed, stale, status}
