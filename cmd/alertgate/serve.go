@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -139,6 +140,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, err := loadConfig(f, getenv)
 	if err != nil {
 		return err
+	}
+	if getenv("GOGC") == "" {
+		// Ingest allocates briskly and keeps little: the live heap stays
+		// around ten megabytes, so collecting at 5× it instead of 2× costs
+		// little memory and, measured with alertgate-load, gives ~30% more
+		// alerts per second in 100-alert batches. GOGC overrides it.
+		debug.SetGCPercent(400)
 	}
 	if f.dev && f.redisURL == "" {
 		mr := miniredis.NewMiniRedis()
