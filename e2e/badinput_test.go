@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -231,26 +230,11 @@ func TestBadInputNever500(t *testing.T) {
 	var paged []string
 	cursor := ""
 	for range 3 {
-		path := "/api/v1/incidents?limit=1"
-		if cursor != "" {
-			path += "&cursor=" + url.QueryEscape(cursor)
-		}
-		status, _, body := g.do(t, http.MethodGet, path, jsonHeader(apiToken), nil)
-		if status != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, status, body)
-		}
-		var page struct {
-			Incidents  []incident `json:"incidents"`
-			NextCursor string     `json:"next_cursor"`
-		}
-		decodeJSON(t, body, &page)
-		if len(page.Incidents) > 1 {
-			t.Fatalf("GET %s: %d incidents, want at most 1", path, len(page.Incidents))
-		}
-		for _, inc := range page.Incidents {
+		page, next := g.incidentPage(t, 1, cursor)
+		for _, inc := range page {
 			paged = append(paged, inc.ID)
 		}
-		if cursor = page.NextCursor; cursor == "" {
+		if cursor = next; cursor == "" {
 			break
 		}
 	}

@@ -651,30 +651,40 @@ func (g *gate) incidents(t *testing.T) []incident {
 	var all []incident
 	cursor := ""
 	for range 100 {
-		path := "/api/v1/incidents?limit=100"
-		if cursor != "" {
-			path += "&cursor=" + url.QueryEscape(cursor)
-		}
-		status, _, body := g.do(t, http.MethodGet, path, jsonHeader(apiToken), nil)
-		if status != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, status, body)
-		}
-		var page struct {
-			Incidents  []incident `json:"incidents"`
-			NextCursor string     `json:"next_cursor"`
-		}
-		decodeJSON(t, body, &page)
-		if page.Incidents == nil {
-			t.Fatalf("GET %s: no incidents array in %s", path, body)
-		}
-		all = append(all, page.Incidents...)
-		if page.NextCursor == "" {
+		page, next := g.incidentPage(t, 100, cursor)
+		all = append(all, page...)
+		if next == "" {
 			return all
 		}
-		cursor = page.NextCursor
+		cursor = next
 	}
 	t.Fatal("incident listing did not end after 100 pages")
 	return nil
+}
+
+// incidentPage fetches one page of the incident listing.
+func (g *gate) incidentPage(t *testing.T, limit int, cursor string) ([]incident, string) {
+	t.Helper()
+	path := "/api/v1/incidents?limit=" + strconv.Itoa(limit)
+	if cursor != "" {
+		path += "&cursor=" + url.QueryEscape(cursor)
+	}
+	status, _, body := g.do(t, http.MethodGet, path, jsonHeader(apiToken), nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, status, body)
+	}
+	var page struct {
+		Incidents  []incident `json:"incidents"`
+		NextCursor string     `json:"next_cursor"`
+	}
+	decodeJSON(t, body, &page)
+	if page.Incidents == nil {
+		t.Fatalf("GET %s: no incidents array in %s", path, body)
+	}
+	if len(page.Incidents) > limit {
+		t.Fatalf("GET %s: %d incidents, want at most %d", path, len(page.Incidents), limit)
+	}
+	return page.Incidents, page.NextCursor
 }
 
 // incident fetches one incident with its alerts and timeline.
