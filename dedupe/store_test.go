@@ -339,3 +339,23 @@ func TestAlertIndex(t *testing.T) {
 		t.Fatalf("unknown alert: got %q, want none", got)
 	}
 }
+
+// A Redis that lost its script cache (restart, failover, SCRIPT FLUSH)
+// still runs every transition: EVALSHA falls back to EVAL.
+func TestScriptCacheFlushed(t *testing.T) {
+	rdb, prefix := redistest.New(t)
+	s := dedupe.NewStore(rdb, prefix)
+	id := mustIngest(t, s, group, t0, alert("a", alertgate.Firing)).IncidentID
+	if err := rdb.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustIngest(t, s, group, t0.Add(time.Second), alert("b", alertgate.Firing)); r.IncidentID != id || r.New != 1 {
+		t.Fatalf("ingest after SCRIPT FLUSH: %+v", r)
+	}
+	if err := rdb.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Transition(t.Context(), id, dedupe.Acknowledge, "user:a", "", t0.Add(2*time.Second)); err != nil {
+		t.Fatalf("transition after SCRIPT FLUSH: %v", err)
+	}
+}
