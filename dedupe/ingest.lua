@@ -52,7 +52,8 @@ local function entry(typ, alert, message)
 end
 
 -- call runs a command whose trailing arguments come from a list, in chunks
--- small enough for Lua's unpack.
+-- small enough for Lua's unpack (about 8000 values). The chunk is even, so
+-- field/value pairs never split.
 local function call(cmd, key, list)
   local chunk = 7000
   for i = 1, #list, chunk do
@@ -130,10 +131,11 @@ local resolvedSome = false
 local keys = {}
 for i = 0, n - 1 do keys[i + 1] = ARGV[first + i * 5] end
 local metas = {}
-if n > 0 then
-  local got = redis.call('HMGET', metaKey, unpack(keys))
-  for i = 1, n do
-    if got[i] then metas[keys[i]] = got[i] end
+for from = 1, n, 7000 do
+  local to = math.min(from + 6999, n)
+  local got = redis.call('HMGET', metaKey, unpack(keys, from, to))
+  for i = from, to do
+    if got[i - from + 1] then metas[keys[i]] = got[i - from + 1] end
   end
 end
 local metaWrites, alertWrites = {}, {}

@@ -359,3 +359,26 @@ func TestScriptCacheFlushed(t *testing.T) {
 		t.Fatalf("transition after SCRIPT FLUSH: %v", err)
 	}
 }
+
+// A delivery far larger than Lua can unpack at once (about 8000 values)
+// still commits whole, and again as duplicates.
+func TestHugeBatch(t *testing.T) {
+	s := newStore(t)
+	const n = 12000
+	batch := make([]alertgate.Alert, n)
+	for i := range batch {
+		batch[i] = alert(fmt.Sprintf("h%d", i), alertgate.Firing)
+	}
+	r := mustIngest(t, s, group, t0, batch...)
+	if r.New != n {
+		t.Fatalf("first delivery: %+v, want %d new", r, n)
+	}
+	r = mustIngest(t, s, group, t0.Add(time.Second), batch...)
+	if r.Duplicates != n {
+		t.Fatalf("second delivery: %+v, want %d duplicates", r, n)
+	}
+	inc := mustGet(t, s, r.IncidentID)
+	if inc.AlertCount != n || inc.Firing != n || len(inc.Alerts) != n || len(inc.Timeline) != n+1 {
+		t.Fatalf("incident: %d alerts (%d listed), %d firing, %d timeline entries", inc.AlertCount, len(inc.Alerts), inc.Firing, len(inc.Timeline))
+	}
+}
