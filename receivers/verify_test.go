@@ -93,13 +93,7 @@ func TestSignatureWithoutTimestamp(t *testing.T) {
 					}
 					return
 				}
-				if err == nil {
-					t.Fatal("Parse accepted it")
-				}
-				if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
-					t.Fatalf("code = %q, want %q (%v)", got, want, err)
-				}
-				_ = checkErr(t, err)
+				wantUnauthorized(t, err)
 			})
 		}
 	}
@@ -155,13 +149,7 @@ func TestSignatureWithTimestamp(t *testing.T) {
 					checkBatch(t, in, b)
 					return
 				}
-				if err == nil {
-					t.Fatal("Parse accepted it")
-				}
-				if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
-					t.Fatalf("code = %q, want %q (%v)", got, want, err)
-				}
-				_ = checkErr(t, err)
+				wantUnauthorized(t, err)
 			})
 		}
 	}
@@ -275,4 +263,16 @@ func FuzzVerifySignature(f *testing.F) {
 			t.Fatalf("check(%q) accepted=%v, reference says %v (err %v)", header, got, want, err)
 		}
 	})
+}
+
+// wantUnauthorized fails unless err is a 401-class error naming its field.
+func wantUnauthorized(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Parse accepted it")
+	}
+	if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
+		t.Fatalf("code = %q, want %q (%v)", got, want, err)
+	}
+	_ = checkErr(t, err)
 }
