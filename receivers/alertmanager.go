@@ -40,10 +40,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/alertgate/alertgate"
 )
@@ -292,40 +292,13 @@ func parseTime(s, path string) (time.Time, error) {
 	return t, nil
 }
 
-// labelsFingerprint computes Alertmanager's alert fingerprint: 64-bit
-// FNV-1a over the label pairs sorted by name, each name and value followed
-// by the byte 0xff, as 16 hex digits.
+// labelsFingerprint computes Alertmanager's alert fingerprint as
+// Alertmanager does: the label set's model.Fingerprint, written as 16
+// lowercase hex digits.
 func labelsFingerprint(labels map[string]string) string {
-	var buf [32]string
-	names := buf[:0]
-	for k := range labels {
-		names = append(names, k)
+	ls := make(model.LabelSet, len(labels))
+	for k, v := range labels {
+		ls[model.LabelName(k)] = model.LabelValue(v)
 	}
-	slices.Sort(names)
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	add := func(s string) {
-		for i := 0; i < len(s); i++ {
-			h ^= uint64(s[i])
-			h *= prime64
-		}
-		h ^= 0xff
-		h *= prime64
-	}
-	for _, k := range names {
-		add(k)
-		add(labels[k])
-	}
-	return hex16(h)
-}
-
-func hex16(h uint64) string {
-	s := strconv.FormatUint(h, 16)
-	if len(s) < 16 {
-		s = strings.Repeat("0", 16-len(s)) + s
-	}
-	return s
+	return ls.Fingerprint().String()
 }
