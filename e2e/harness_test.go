@@ -348,8 +348,10 @@ type gate struct {
 	expected []string // ERROR-level messages the test expects
 }
 
-// testRedisURL is the Redis every test shares (each with its own prefix).
-func testRedisURL() string { return "redis://" + redistest.Addr() + "/0" }
+// testRedisURL is the Redis every test shares (each with its own prefix):
+// the single test server, or the Redis Cluster of
+// $ALERTGATE_TEST_REDIS_CLUSTER when that is set.
+func testRedisURL() string { return redistest.URL() }
 
 // gateConfig is the config the tests run with: integrations am
 // (Alertmanager) and pd (PagerDuty Events v2), API token t-api.
