@@ -31,6 +31,9 @@ const (
 	SeverityInfo     Severity = "info"
 )
 
+// Severities lists every severity, worst first.
+var Severities = []Severity{SeverityCritical, SeverityError, SeverityWarning, SeverityInfo}
+
 // Rank orders severities: higher is worse. Unknown severities rank lowest.
 func (s Severity) Rank() int {
 	switch s {

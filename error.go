@@ -17,6 +17,11 @@ const (
 	EINTERNAL     = "internal"     // our bug: 500
 	EMETHOD       = "method"       // 405
 	EUNSUPPORTED  = "unsupported"  // unsupported media type: 415
+	// EINCOMPLETE: the request body could not be read whole (the client
+	// stalled past the read timeout or hung up). Nothing is wrong with the
+	// input we never got, so it is not EINVALID: 503, a sender still
+	// listening retries.
+	EINCOMPLETE = "incomplete"
 )
 
 // Error is an error with a code and a message safe to show the client.

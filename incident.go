@@ -12,6 +12,9 @@ const (
 	IncidentResolved IncidentStatus = "resolved"
 )
 
+// IncidentStatuses lists every status, in lifecycle order.
+var IncidentStatuses = []IncidentStatus{Triggered, Acknowledged, IncidentResolved}
+
 // Valid reports whether s is one of the three statuses.
 func (s IncidentStatus) Valid() bool {
 	return s == Triggered || s == Acknowledged || s == IncidentResolved
@@ -66,6 +69,12 @@ const (
 	EventTruncated     = "alerts_truncated" // the sender dropped alerts
 )
 
+// TimelineEvents lists every timeline event type.
+var TimelineEvents = []string{
+	EventTriggered, EventAlertAdded, EventAlertResolved, EventAlertRefired,
+	EventAcknowledged, EventResolved, EventReopened, EventNote, EventTruncated,
+}
+
 // TimelineEntry is one thing that happened to an incident.
 type TimelineEntry struct {
 	At      time.Time `json:"at"`
@@ -74,3 +83,24 @@ type TimelineEntry struct {
 	Alert   string    `json:"alert,omitempty"`
 	Message string    `json:"message,omitempty"`
 }
+
+// IncidentFilter selects incidents to list. Zero fields select everything.
+type IncidentFilter struct {
+	Status  IncidentStatus
+	Service string
+	// Since and Until bound triggered_at (inclusive).
+	Since, Until time.Time
+	// Limit caps the page (default 50, at most MaxListLimit).
+	Limit int
+	// Cursor continues a previous listing (its NextCursor).
+	Cursor string
+}
+
+// IncidentPage is one page of a listing, newest first.
+type IncidentPage struct {
+	Incidents  []Incident
+	NextCursor string
+}
+
+// MaxListLimit caps a page of incidents.
+const MaxListLimit = 500

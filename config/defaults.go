@@ -25,6 +25,14 @@ const (
 // take the name.
 const DefaultRouteName = "default"
 
+// BuiltinRoute is the built-in catch-all route that takes every alert no
+// configured route matches: every setting at its default (the defaults of
+// a configured route that leaves them out), no group_by, so it groups by
+// the sender's own group key.
+func BuiltinRoute() Route {
+	return Route{Name: DefaultRouteName}
+}
+
 // ApplyDefaults fills every field left at its zero value with its default.
 // Load does this itself; call it on a Config built in code before Validate.
 //
@@ -122,19 +130,21 @@ func (r Route) Regexps() (map[string]*regexp.Regexp, error) {
 	}
 	res := make(map[string]*regexp.Regexp, len(r.MatchRE))
 	for label, expr := range r.MatchRE {
-		re, err := compileAnchored(expr)
+		re, err := CompileAnchored(expr)
 		if err != nil {
-			return nil, fmt.Errorf("match_re.%s: %w", label, err)
+			return nil, fmt.Errorf("%s: %w", keyPath("match_re", label), err)
 		}
 		res[label] = re
 	}
 	return res, nil
 }
 
-// compileAnchored compiles "^(?:expr)$". The bare expression is compiled
-// first: "a)|(b" would otherwise close the group early and escape the
-// anchors.
-func compileAnchored(expr string) (*regexp.Regexp, error) {
+// CompileAnchored compiles a match_re expression anchored at both ends,
+// "^(?:expr)$", so that it must match the whole label value. The bare
+// expression is compiled first: "a)|(b" would otherwise close the group
+// early and escape the anchors. Validate and routing both compile through
+// it.
+func CompileAnchored(expr string) (*regexp.Regexp, error) {
 	if _, err := regexp.Compile(expr); err != nil {
 		return nil, err
 	}

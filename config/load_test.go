@@ -65,6 +65,7 @@ func TestLoadInvalid(t *testing.T) {
 		"ingest_negative_retry.yml":           {`:2: ingest.retry_after: must be greater than 0`},
 		"ingest_zero_body.yml":                {`:2: ingest.max_body_bytes: must be greater than 0`},
 		"listen_empty.yml":                    {`:1: listen: must not be empty`},
+		"label_name_too_long.yml":             {":8: integrations[0].labels." + strings.Repeat("x", 300) + ": name is 300 bytes, longer than the limit of 256"},
 		"missing_file.yml":                    {`:4: integrations[0].tokens_file: stat testdata/secrets/does-not-exist.txt: no such file`},
 		"missing_integration_name.yml":        {`:5: integrations[1].name: required`},
 		"missing_tokens.yml":                  {`:2: integrations[0].tokens: at least one token is required (tokens or tokens_file)`},

@@ -8,12 +8,19 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/alertgate/alertgate"
 )
 
 // Validate checks the whole config and returns every problem it finds as a
 // *LoadError, or nil. Load calls it, and adds each problem's line; on a
 // Config built in code the problems have no line. Call ApplyDefaults first
 // on such a Config.
+//
+// Validate is the only place the rules of a config live: a Config that
+// passes it builds (receivers.NewRegistry, routing.New, snapshot.Build), and
+// those trust it rather than check the rules again.
 func (c *Config) Validate() error {
 	var ps problems
 	c.validate(&ps)
@@ -95,6 +102,7 @@ func (c *Config) validateIntegrations(ps *problems) {
 		nonEmptySecrets(ps, p+".tokens", in.Tokens)
 		nonEmptySecrets(ps, p+".routing_keys", in.RoutingKeys)
 		nonEmptyKeys(ps, p+".labels", in.Labels)
+		checkLabels(ps, p+".labels", "labels", in.Labels, alertgate.MaxLabelValueLen)
 
 		if in.Signature != nil {
 			in.Signature.validate(ps, p+".signature")
@@ -135,7 +143,7 @@ func (c *Config) validateIntegrations(ps *problems) {
 			}
 		}
 
-		if in.Signature != nil && in.Type != TypeGrafana && in.Type != TypeGeneric {
+		if in.Signature != nil && !VerifiesSignatures(in.Type) {
 			ps.add(p+".signature", "only for types grafana and generic")
 		}
 		switch {
@@ -190,6 +198,7 @@ func (g *GenericMapping) validate(ps *problems, p string) {
 		paths map[string]string
 	}{{"labels", g.Labels}, {"annotations", g.Annotations}} {
 		nonEmptyKeys(ps, p+"."+m.name, m.paths)
+		checkLabels(ps, p+"."+m.name, m.name, m.paths, 0)
 		for _, k := range slices.Sorted(maps.Keys(m.paths)) {
 			if _, err := ParsePath(m.paths[k]); err != nil {
 				ps.add(keyPath(p+"."+m.name, k), "%v", err)
@@ -232,7 +241,7 @@ func (c *Config) validateRoutes(ps *problems) {
 		nonEmptyKeys(ps, p+".match", r.Match)
 		nonEmptyKeys(ps, p+".match_re", r.MatchRE)
 		for _, label := range slices.Sorted(maps.Keys(r.MatchRE)) {
-			if _, err := compileAnchored(r.MatchRE[label]); err != nil {
+			if _, err := CompileAnchored(r.MatchRE[label]); err != nil {
 				ps.add(keyPath(p+".match_re", label), "invalid regular expression: %v", err)
 			}
 		}
@@ -313,6 +322,41 @@ func nonEmptySecrets(ps *problems, p string, secrets []Secret) {
 	for i, s := range secrets {
 		if s == "" {
 			ps.add(p+"["+strconv.Itoa(i)+"]", "must not be empty")
+		}
+	}
+}
+
+// VerifiesSignatures reports whether integrations of type typ check body
+// signatures, and so may have a signature block.
+func VerifiesSignatures(typ string) bool {
+	return typ == TypeGrafana || typ == TypeGeneric
+}
+
+// checkLabels holds names the config adds to every alert (labels, or the
+// labels and annotations a generic mapping extracts) to the limits of
+// alertgate.Alert.Validate, so that the config alone can never make every
+// alert of an integration invalid: at most alertgate.MaxLabels names, each
+// at most alertgate.MaxLabelNameLen bytes, and, when valueLimit > 0, each
+// value valid UTF-8 of at most valueLimit bytes. what names the entries in
+// messages ("labels").
+func checkLabels(ps *problems, p, what string, m map[string]string, valueLimit int) {
+	if len(m) > alertgate.MaxLabels {
+		ps.add(p, "%d %s, more than the limit of %d", len(m), what, alertgate.MaxLabels)
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		kp := keyPath(p, k)
+		if len(k) > alertgate.MaxLabelNameLen {
+			ps.add(kp, "name is %d bytes, longer than the limit of %d", len(k), alertgate.MaxLabelNameLen)
+		}
+		if valueLimit <= 0 {
+			continue
+		}
+		// Never quote the value: it may come from a secret's variable.
+		switch v := m[k]; {
+		case len(v) > valueLimit:
+			ps.add(kp, "value is %d bytes, longer than the limit of %d", len(v), valueLimit)
+		case !utf8.ValidString(v):
+			ps.add(kp, "value is not valid UTF-8")
 		}
 	}
 }

@@ -24,7 +24,7 @@ func BenchmarkIngest(b *testing.B) {
 					batch[i] = alert(fmt.Sprintf("n%d", n), alertgate.Firing)
 					n++
 				}
-				if _, err := s.Ingest(b.Context(), group, batch, 0, "integration:am", t0); err != nil {
+				if _, err := s.Ingest(b.Context(), group, dedupe.Delivery{Alerts: batch, Actor: "integration:am", Now: t0}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -38,7 +38,7 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			n := 0
 			for b.Loop() {
-				if _, err := s.Ingest(b.Context(), group, batch, 0, "integration:am", t0); err != nil {
+				if _, err := s.Ingest(b.Context(), group, dedupe.Delivery{Alerts: batch, Actor: "integration:am", Now: t0}); err != nil {
 					b.Fatal(err)
 				}
 				n += size
@@ -65,7 +65,7 @@ func BenchmarkIngestParallel(b *testing.B) {
 			i := n.Add(1)
 			g := group
 			g.Key = fmt.Sprintf("g%d", i%20)
-			if _, err := s.Ingest(context.Background(), g, []alertgate.Alert{alert(fmt.Sprintf("p%d", i), alertgate.Firing)}, 0, "integration:am", t0); err != nil {
+			if _, err := s.Ingest(context.Background(), g, dedupe.Delivery{Alerts: []alertgate.Alert{alert(fmt.Sprintf("p%d", i), alertgate.Firing)}, Actor: "integration:am", Now: t0}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -14,31 +14,32 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/internal/redisx"
 )
 
 // Get returns one incident with its alerts and timeline.
 func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error) {
-	shard, ok := incidentShard(id)
+	n, ok := redisx.IncidentShard(id)
 	if !ok {
-		return nil, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+		return nil, notFound(id)
 	}
-	b := base(s.prefix, shard)
+	shard := s.layout.Shard(n)
 	p := s.rdb.Pipeline()
-	fields := p.HGetAll(ctx, incidentKey(b, id))
-	alerts := p.HGetAll(ctx, alertsKey(b, id))
-	meta := p.HGetAll(ctx, alertMetaKey(b, id))
-	timeline := p.LRange(ctx, timelineKey(b, id), 0, -1)
+	fields := p.HMGet(ctx, shard.KeyOf(redisx.Incident, id), incidentFields...)
+	alerts := p.HGetAll(ctx, shard.KeyOf(redisx.IncidentAlerts, id))
+	meta := p.HGetAll(ctx, shard.KeyOf(redisx.AlertMeta, id))
+	timeline := p.LRange(ctx, shard.KeyOf(redisx.Timeline, id), 0, -1)
 	if _, err := p.Exec(ctx); err != nil {
-		return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: get incident %s: %w", id, err))
+		return nil, redisx.Wrap("dedupe: get incident "+id, err)
 	}
-	if len(fields.Val()) == 0 {
-		return nil, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+	inc, ok := decodeIncident(fields.Val())
+	if !ok {
+		return nil, notFound(id)
 	}
-	inc := decodeIncident(fields.Val())
 	for key, body := range alerts.Val() {
 		var a alertgate.IncidentAlert
 		if err := json.Unmarshal([]byte(body), &a.Alert); err != nil {
-			return nil, fmt.Errorf("dedupe: incident %s alert %q: %w", id, key, err)
+			return nil, corrupt(fmt.Errorf("dedupe: incident %s alert %q: %w", id, key, err))
 		}
 		decodeAlertMeta(&a, meta.Val()[key])
 		inc.Alerts = append(inc.Alerts, a)
@@ -55,7 +56,7 @@ func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error)
 			Message string `json:"message"`
 		}
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
-			return nil, fmt.Errorf("dedupe: incident %s timeline: %w", id, err)
+			return nil, corrupt(fmt.Errorf("dedupe: incident %s timeline: %w", id, err))
 		}
 		inc.Timeline = append(inc.Timeline, alertgate.TimelineEntry{
 			At: time.UnixMilli(e.At).UTC(), Type: e.Type, Actor: e.Actor, Alert: e.Alert, Message: e.Message,
@@ -78,7 +79,32 @@ func decodeAlertMeta(a *alertgate.IncidentAlert, meta string) {
 	a.Received, _ = strconv.Atoi(parts[3])
 }
 
-func decodeIncident(f map[string]string) *alertgate.Incident {
+// corrupt marks stored data that does not decode: our bug, never the
+// client's, and no retry will help.
+func corrupt(err error) error {
+	return &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error", Err: err}
+}
+
+// incidentFields are the fields of an incident's hash that make an
+// alertgate.Incident; the hash holds others (ghash, reqs) that do not.
+var incidentFields = []string{
+	"id", "title", "service", "severity", "status", "route", "group_key",
+	"triggered_at", "acknowledged_at", "resolved_at", "updated_at",
+	"alert_count", "firing", "reopened",
+}
+
+// decodeIncident reads the values of incidentFields, in order; ok is false
+// when the incident does not exist.
+func decodeIncident(vals []any) (inc *alertgate.Incident, ok bool) {
+	f := make(map[string]string, len(incidentFields))
+	for i, v := range vals {
+		if s, isStr := v.(string); isStr && i < len(incidentFields) {
+			f[incidentFields[i]] = s
+		}
+	}
+	if f["id"] == "" {
+		return nil, false
+	}
 	atoi := func(k string) int { n, _ := strconv.Atoi(f[k]); return n }
 	return &alertgate.Incident{
 		ID:             f["id"],
@@ -95,7 +121,7 @@ func decodeIncident(f map[string]string) *alertgate.Incident {
 		AlertCount:     atoi("alert_count"),
 		Firing:         atoi("firing"),
 		Reopened:       atoi("reopened"),
-	}
+	}, true
 }
 
 func msTime(s string) time.Time {
@@ -106,36 +132,16 @@ func msTime(s string) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Filter selects incidents to list. Zero fields select everything.
-type Filter struct {
-	Status  alertgate.IncidentStatus
-	Service string
-	// Since and Until bound triggered_at (inclusive).
-	Since, Until time.Time
-	Limit        int
-	// Cursor continues a previous listing (its NextCursor).
-	Cursor string
-}
-
-// Page is one page of a listing, newest first.
-type Page struct {
-	Incidents  []alertgate.Incident
-	NextCursor string
-}
-
-// MaxListLimit caps a page.
-const MaxListLimit = 500
-
 // List returns incidents newest first. Each shard keeps its own index, so a
 // page is the merge of the newest matches of every shard.
-func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
+func (s *Store) List(ctx context.Context, f alertgate.IncidentFilter) (alertgate.IncidentPage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	f.Limit = min(f.Limit, MaxListLimit)
+	f.Limit = min(f.Limit, alertgate.MaxListLimit)
 	maxScore, maxID, err := parseCursor(f.Cursor)
 	if err != nil {
-		return Page{}, err
+		return alertgate.IncidentPage{}, err
 	}
 	if !f.Until.IsZero() && f.Until.UnixMilli() < maxScore {
 		maxScore, maxID = f.Until.UnixMilli(), math.MaxInt64
@@ -145,15 +151,15 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 		minScore = strconv.FormatInt(f.Since.UnixMilli(), 10)
 	}
 	var all []alertgate.Incident
-	for shard := range Shards {
+	for shard := range redisx.Shards {
 		got, err := s.listShard(ctx, shard, f, maxScore, maxID, minScore)
 		if err != nil {
-			return Page{}, err
+			return alertgate.IncidentPage{}, err
 		}
 		all = append(all, got...)
 	}
 	slices.SortFunc(all, newestFirst)
-	var page Page
+	var page alertgate.IncidentPage
 	if len(all) > f.Limit {
 		all = all[:f.Limit]
 		last := all[len(all)-1]
@@ -174,11 +180,11 @@ func newestFirst(x, y alertgate.Incident) int {
 
 // listShard returns up to f.Limit+1 matches of one shard, newest first,
 // strictly older than the cursor (maxScore, maxID).
-func (s *Store) listShard(ctx context.Context, shard int, f Filter, maxScore, maxID int64, minScore string) ([]alertgate.Incident, error) {
-	b := base(s.prefix, shard)
-	index := indexKey(b)
+func (s *Store) listShard(ctx context.Context, shard int, f alertgate.IncidentFilter, maxScore, maxID int64, minScore string) ([]alertgate.Incident, error) {
+	sh := s.layout.Shard(shard)
+	index := sh.Key(redisx.Incidents)
 	if f.Status != "" {
-		index = statusKey(b, string(f.Status))
+		index = sh.KeyOf(redisx.Status, string(f.Status))
 	}
 	const chunk = 100
 	var out []alertgate.Incident
@@ -188,31 +194,31 @@ func (s *Store) listShard(ctx context.Context, shard int, f Filter, maxScore, ma
 			Max: max, Min: minScore, Offset: offset, Count: chunk,
 		}).Result()
 		if err != nil {
-			return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: list: %w", err))
+			return nil, redisx.Wrap("dedupe: list", err)
 		}
 		if len(ids) == 0 {
 			break
 		}
 		p := s.rdb.Pipeline()
-		cmds := make([]*redis.MapStringStringCmd, 0, len(ids))
+		cmds := make([]*redis.SliceCmd, 0, len(ids))
 		for _, z := range ids {
 			id, _ := z.Member.(string)
 			n, _ := strconv.ParseInt(id, 10, 64)
 			if int64(z.Score) == maxScore && n >= maxID {
 				continue
 			}
-			cmds = append(cmds, p.HGetAll(ctx, incidentKey(b, id)))
+			cmds = append(cmds, p.HMGet(ctx, sh.KeyOf(redisx.Incident, id), incidentFields...))
 		}
 		if len(cmds) > 0 {
 			if _, err := p.Exec(ctx); err != nil {
-				return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: list: %w", err))
+				return nil, redisx.Wrap("dedupe: list", err)
 			}
 		}
 		for _, c := range cmds {
-			if len(c.Val()) == 0 {
+			inc, ok := decodeIncident(c.Val())
+			if !ok {
 				continue
 			}
-			inc := decodeIncident(c.Val())
 			if f.Service != "" && inc.Service != f.Service {
 				continue
 			}
@@ -240,17 +246,17 @@ func parseCursor(c string) (score, id int64, err error) {
 
 // Counts returns how many incidents are in each status.
 func (s *Store) Counts(ctx context.Context) (map[alertgate.IncidentStatus]int64, error) {
-	statuses := []alertgate.IncidentStatus{alertgate.Triggered, alertgate.Acknowledged, alertgate.IncidentResolved}
+	statuses := alertgate.IncidentStatuses
 	p := s.rdb.Pipeline()
 	cmds := make(map[alertgate.IncidentStatus][]*redis.IntCmd)
-	for shard := range Shards {
-		b := base(s.prefix, shard)
+	for n := range redisx.Shards {
+		sh := s.layout.Shard(n)
 		for _, st := range statuses {
-			cmds[st] = append(cmds[st], p.ZCard(ctx, statusKey(b, string(st))))
+			cmds[st] = append(cmds[st], p.ZCard(ctx, sh.KeyOf(redisx.Status, string(st))))
 		}
 	}
 	if _, err := p.Exec(ctx); err != nil {
-		return nil, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: counts: %w", err))
+		return nil, redisx.Wrap("dedupe: counts", err)
 	}
 	out := make(map[alertgate.IncidentStatus]int64, len(statuses))
 	for st, cs := range cmds {

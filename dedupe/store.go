@@ -16,27 +16,39 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/internal/redisx"
 )
 
 var (
 	//go:embed ingest.lua
 	ingestSource string
-	ingestScript = redis.NewScript(ingestSource)
+	ingestScript = redisx.NewScript("dedupe: ingest", ingestSource)
 
 	//go:embed transition.lua
 	transitionSource string
-	transitionScript = redis.NewScript(transitionSource)
+	transitionScript = redisx.NewScript("dedupe: transition", transitionSource)
 )
 
 // Store is the Redis store of groups and incidents.
 type Store struct {
 	rdb    redis.UniversalClient
-	prefix string
+	layout redisx.Layout
 }
 
 // NewStore returns a store whose keys all start with prefix.
 func NewStore(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix}
+	return &Store{rdb: rdb, layout: redisx.NewLayout(prefix)}
+}
+
+// Check loads the store's scripts, so a script that does not compile (or a
+// Redis that refuses scripts) shows at start, not at the first alert.
+func (s *Store) Check(ctx context.Context) error {
+	for _, sc := range []*redisx.Script{ingestScript, transitionScript} {
+		if err := sc.Load(ctx, s.rdb); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Group says where a batch of alerts goes and how its incident behaves.
@@ -75,54 +87,105 @@ type Result struct {
 	Stale      int // resolutions of alerts no incident knows
 }
 
-// Ingest applies alerts, all of one group, in one atomic step. It returns
-// only after Redis committed them.
-func (s *Store) Ingest(ctx context.Context, g Group, alerts []alertgate.Alert, truncated int, actor string, now time.Time) (Result, error) {
-	if len(alerts) == 0 && truncated == 0 {
+// Delivery is what one Ingest commits: alerts of one group.
+type Delivery struct {
+	Alerts []alertgate.Alert
+	// Truncated counts alerts the sender dropped (reported on the timeline).
+	Truncated int
+	// Actor is who sent them, for the timeline ("integration:am").
+	Actor string
+	// RequestID names the delivery: a repeated Ingest with the same id
+	// changes nothing and returns the first result. "" gets a fresh one.
+	RequestID string
+	Now       time.Time
+}
+
+// ingestHeader is the ingest script's named arguments (see ingest.lua).
+type ingestHeader struct {
+	redisx.Header
+	Shard       int    `json:"shard"`
+	Shards      int    `json:"shards"`
+	Route       string `json:"route"`
+	GroupKey    string `json:"group_key"`
+	GroupHash   string `json:"ghash"`
+	Service     string `json:"service"`
+	Title       string `json:"title"`
+	AutoResolve bool   `json:"auto_resolve"`
+	ReopenMS    int64  `json:"reopen_ms"`
+	Truncated   int    `json:"truncated"`
+}
+
+// ingestReply is what ingest.lua returns.
+type ingestReply struct {
+	Incident   string `json:"incident"`
+	Outcome    string `json:"outcome"`
+	New        int    `json:"new"`
+	Duplicates int    `json:"duplicates"`
+	Changed    int    `json:"changed"`
+	Stale      int    `json:"stale"`
+	Status     string `json:"status"`
+}
+
+// Ingest applies a delivery of alerts, all of one group, in one atomic
+// step. It returns only after Redis committed them.
+func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error) {
+	if len(d.Alerts) == 0 && d.Truncated == 0 {
 		return Result{Outcome: Stale}, nil
 	}
-	ghash, shard := groupHash(g.Route, g.Key)
-	b := base(s.prefix, shard)
-	service, title := g.Service, ""
-	for i := range alerts {
-		if alerts[i].Status == alertgate.Firing {
-			if service == "" {
-				service = alerts[i].Service
+	ghash, n := redisx.GroupShard(g.Route, g.Key)
+	shard := s.layout.Shard(n)
+	h := ingestHeader{
+		Header:      header(shard, d.Now, d.RequestID, d.Actor),
+		Shard:       n,
+		Shards:      redisx.Shards,
+		Route:       g.Route,
+		GroupKey:    g.Key,
+		GroupHash:   ghash,
+		Service:     g.Service,
+		AutoResolve: g.Settings.AutoResolve,
+		ReopenMS:    g.Settings.ReopenWindow.Milliseconds(),
+		Truncated:   d.Truncated,
+	}
+	for i := range d.Alerts {
+		if d.Alerts[i].Status == alertgate.Firing {
+			if h.Service == "" {
+				h.Service = d.Alerts[i].Service
 			}
-			title = alerts[i].Summary
+			h.Title = d.Alerts[i].Summary
 			break
 		}
 	}
-	args := make([]any, 0, 13+5*len(alerts))
-	args = append(args, b, now.UnixMilli(), shard, Shards, g.Route, g.Key, service,
-		boolArg(g.Settings.AutoResolve), g.Settings.ReopenWindow.Milliseconds(),
-		actor, truncated, title, ghash)
-	for i := range alerts {
-		a := &alerts[i]
+	args := make([]any, 0, 5*len(d.Alerts))
+	for i := range d.Alerts {
+		a := &d.Alerts[i]
 		body, err := json.Marshal(a)
 		if err != nil {
 			return Result{}, fmt.Errorf("dedupe: encode alert %s: %w", a, err)
 		}
 		args = append(args, a.Key(), string(a.Status), string(a.Severity), digest(body), body)
 	}
-	keys := []string{b + "group:" + ghash, b + "seq", indexKey(b)}
-	raw, err := ingestScript.Run(ctx, s.rdb, keys, args...).Slice()
-	if err != nil {
-		return Result{}, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: ingest group %s: %w", ghash, err))
+	keys := []string{shard.KeyOf(redisx.Group, ghash), shard.Key(redisx.Seq), shard.Key(redisx.Incidents)}
+	var r ingestReply
+	if err := ingestScript.Run(ctx, s.rdb, keys, h, &r, args...); err != nil {
+		return Result{}, err
 	}
-	if len(raw) != 7 {
-		return Result{}, fmt.Errorf("dedupe: ingest returned %d values, want 7", len(raw))
+	return Result{
+		IncidentID: r.Incident,
+		Outcome:    Outcome(r.Outcome),
+		New:        r.New,
+		Duplicates: r.Duplicates,
+		Changed:    r.Changed,
+		Stale:      r.Stale,
+		Status:     alertgate.IncidentStatus(r.Status),
+	}, nil
+}
+
+// header fills the named arguments every script takes.
+func header(shard redisx.Shard, now time.Time, req, actor string) redisx.Header {
+	if req == "" {
+		req = redisx.RequestID()
 	}
-	r := Result{
-		IncidentID: str(raw[0]),
-		Outcome:    Outcome(str(raw[1])),
-		New:        num(raw[2]),
-		Duplicates: num(raw[3]),
-		Changed:    num(raw[4]),
-		Stale:      num(raw[5]),
-		Status:     alertgate.IncidentStatus(str(raw[6])),
-	}
-	return r, nil
+	return redisx.Header{Base: shard.Base(), Now: now.UnixMilli(), Req: req, Actor: actor}
 }
 
 // IndexAlerts records which incident holds each alert, so a sender that
@@ -135,24 +198,24 @@ func (s *Store) IndexAlerts(ctx context.Context, incidentID string, alertKeys []
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range alertKeys {
-			p.HSet(ctx, alertIndexKey(base(s.prefix, alertShard(k))), k, incidentID)
+			p.HSet(ctx, s.layout.Shard(redisx.AlertShard(k)).Key(redisx.AlertIndex), k, incidentID)
 		}
 		return nil
 	})
 	if err != nil {
-		return alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: index alerts: %w", err))
+		return redisx.Wrap("dedupe: index alerts", err)
 	}
 	return nil
 }
 
 // IncidentForAlert returns the incident that last held the alert, or "".
 func (s *Store) IncidentForAlert(ctx context.Context, alertKey string) (string, error) {
-	id, err := s.rdb.HGet(ctx, alertIndexKey(base(s.prefix, alertShard(alertKey))), alertKey).Result()
+	id, err := s.rdb.HGet(ctx, s.layout.Shard(redisx.AlertShard(alertKey)).Key(redisx.AlertIndex), alertKey).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
 	if err != nil {
-		return "", alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: alert index: %w", err))
+		return "", redisx.Wrap("dedupe: alert index", err)
 	}
 	return id, nil
 }
@@ -166,38 +229,58 @@ const (
 	Note        Action = "note"
 )
 
-// Transition applies an action to one incident. Repeating a transition is
+// Change is what a person (or a sender) does to one incident.
+type Change struct {
+	Action Action
+	Actor  string
+	// Message is the note's text; optional for the other actions.
+	Message string
+	// RequestID names the request: a repeated Transition with the same id
+	// changes nothing. "" gets a fresh one.
+	RequestID string
+	Now       time.Time
+}
+
+// transitionHeader is the transition script's named arguments.
+type transitionHeader struct {
+	redisx.Header
+	Action  Action `json:"action"`
+	Message string `json:"message,omitempty"`
+}
+
+// Transition applies a change to one incident. Repeating a transition is
 // a no-op; acknowledging a resolved incident is an ECONFLICT error.
 // changed reports whether anything was written.
-func (s *Store) Transition(ctx context.Context, id string, action Action, actor, message string, now time.Time) (changed bool, err error) {
-	shard, ok := incidentShard(id)
+func (s *Store) Transition(ctx context.Context, id string, c Change) (changed bool, err error) {
+	n, ok := redisx.IncidentShard(id)
 	if !ok {
-		return false, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+		return false, notFound(id)
 	}
-	b := base(s.prefix, shard)
-	raw, err := transitionScript.Run(ctx, s.rdb, []string{incidentKey(b, id)},
-		b, now.UnixMilli(), string(action), actor, message).StringSlice()
-	if err != nil {
-		return false, alertgate.Unavailable("redis unavailable", fmt.Errorf("dedupe: %s incident %s: %w", action, id, err))
+	shard := s.layout.Shard(n)
+	h := transitionHeader{Header: header(shard, c.Now, c.RequestID, c.Actor), Action: c.Action, Message: c.Message}
+	var r struct {
+		Result string `json:"result"`
+		Status string `json:"status"`
 	}
-	switch raw[0] {
+	if err := transitionScript.Run(ctx, s.rdb, []string{shard.KeyOf(redisx.Incident, id)}, h, &r); err != nil {
+		return false, err
+	}
+	switch r.Result {
 	case "done":
 		return true, nil
 	case "noop":
 		return false, nil
 	case "conflict":
-		return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be %sd", id, raw[1], action)
+		return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be %sd", id, r.Status, c.Action)
 	case "notfound":
-		return false, alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", id)
+		return false, notFound(id)
 	}
-	return false, fmt.Errorf("dedupe: transition returned %q", raw[0])
+	return false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
+		Err: fmt.Errorf("dedupe: transition returned %q", r.Result)}
 }
 
-func boolArg(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+func notFound(id string) error {
+	return alertgate.Errorf(alertgate.ENOTFOUND, "incident %q not found", alertgate.Truncate(id, 64))
 }
 
 // digest lets the script tell a changed alert from a repeated one without
@@ -206,14 +289,4 @@ func digest(b []byte) string {
 	h := fnv.New64a()
 	_, _ = h.Write(b)
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func num(v any) int {
-	n, _ := v.(int64)
-	return int(n)
 }

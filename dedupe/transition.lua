@@ -1,57 +1,49 @@
--- transition.lua: acknowledge, resolve or annotate one incident, atomically.
+-- transition: acknowledge, resolve or annotate one incident, atomically.
 --
--- KEYS[1]  B..inc:<id>     the incident's hash
--- ARGV[1]  B               shard key base (the incident's hash tag)
--- ARGV[2]  now, Unix ms
--- ARGV[3]  action: "acknowledge", "resolve" or "note"
--- ARGV[4]  actor
--- ARGV[5]  message (the note's text; optional for the others)
+-- KEYS[1]  the incident's hash (K.incident(id))
+-- Header (besides base, now, req, actor):
+--   action   "acknowledge", "resolve" or "note"
+--   message  the note's text (optional for the others)
 --
 -- Returns {result, status}: result is "done", "noop" (already in that
 -- state: transitions are idempotent), "conflict" (acknowledging a resolved
--- incident) or "notfound".
+-- incident) or "notfound". A repeat of a request (same req) answers "done"
+-- again and writes nothing: a note resent after a timeout appears once.
 
 local inc = KEYS[1]
-local B, now, action, actor, message = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local function answer(result, status)
+  return cjson.encode({result = result, status = status or ''})
+end
 
 local fields = redis.call('HMGET', inc, 'id', 'status', 'triggered_at', 'ghash')
 local id, status, triggeredAt, ghash = fields[1], fields[2], fields[3], fields[4]
-if not id then
-  return {'notfound', ''}
-end
+if not id then return answer('notfound') end
+if replayed(inc) then return answer('done', status) end
 
-local function entry(typ)
-  local e = {at = now, type = typ, actor = actor}
-  if message ~= '' then e.message = message end
-  redis.call('RPUSH', inc .. ':timeline', cjson.encode(e))
+local function done(typ, to)
+  addEntry(typ, nil, H.message)
+  flushTimeline(id)
   redis.call('HSET', inc, 'updated_at', now)
+  remember(inc)
+  return answer('done', to)
 end
 
-local function setStatus(to)
-  redis.call('ZREM', B .. 'status:' .. status, id)
-  redis.call('ZADD', B .. 'status:' .. to, triggeredAt, id)
-  redis.call('HSET', inc, 'status', to)
-end
-
-if action == 'acknowledge' then
-  if status == 'acknowledged' then return {'noop', status} end
-  if status == 'resolved' then return {'conflict', status} end
-  setStatus('acknowledged')
+if H.action == 'acknowledge' then
+  if status == ST.acknowledged then return answer('noop', status) end
+  if status == ST.resolved then return answer('conflict', status) end
+  setStatus(id, status, ST.acknowledged, triggeredAt)
   redis.call('HSET', inc, 'acknowledged_at', now)
-  entry('acknowledged')
-  return {'done', 'acknowledged'}
-elseif action == 'resolve' then
-  if status == 'resolved' then return {'noop', status} end
-  setStatus('resolved')
+  return done(EV.acknowledged, ST.acknowledged)
+elseif H.action == 'resolve' then
+  if status == ST.resolved then return answer('noop', status) end
+  setStatus(id, status, ST.resolved, triggeredAt)
   redis.call('HSET', inc, 'resolved_at', now)
-  local group = B .. 'group:' .. ghash
+  local group = K.group(ghash)
   if redis.call('HGET', group, 'open') == id then
     redis.call('HDEL', group, 'open')
   end
-  entry('resolved')
-  return {'done', 'resolved'}
-elseif action == 'note' then
-  entry('note')
-  return {'done', status}
+  return done(EV.resolved, ST.resolved)
+elseif H.action == 'note' then
+  return done(EV.note, status)
 end
-return redis.error_reply('transition: unknown action ' .. tostring(action))
+return redis.error_reply('transition: unknown action ' .. tostring(H.action))

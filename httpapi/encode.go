@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	alertgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	alertgate.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	alertgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	alertgate.EINCOMPLETE:   http.StatusServiceUnavailable,
 	alertgate.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -20,7 +20,7 @@ func handleHealthz() http.Handler {
 // them.
 func handleReadyz(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if st := d.State.Load(); st == nil || st.Config == nil {
+		if snap := d.Snapshot(); snap == nil || snap.Config == nil {
 			writeError(w, alertgate.Errorf(alertgate.EUNAVAILABLE, "no configuration loaded"), time.Second)
 			return
 		}

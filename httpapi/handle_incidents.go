@@ -14,18 +14,19 @@ import (
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/config"
-	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/incident"
 )
 
 // requireAPIToken guards /api/v1 with the configured bearer tokens.
 func requireAPIToken(d Deps) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !config.MatchAny(d.State.Load().Config.API.Tokens, bearer(r)) {
+			snap := d.Snapshot() // once: the handler finds it in the context
+			if !config.MatchAny(snap.Config.API.Tokens, bearer(r)) {
 				writeError(w, alertgate.Errorf(alertgate.EUNAUTHORIZED, "missing or wrong bearer token"), 0)
 				return
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, withSnapshot(r, snap))
 		})
 	}
 }
@@ -55,9 +56,9 @@ func handleListIncidents(d Deps) http.Handler {
 	})
 }
 
-func parseFilter(r *http.Request) (dedupe.Filter, error) {
+func parseFilter(r *http.Request) (alertgate.IncidentFilter, error) {
 	q := r.URL.Query()
-	f := dedupe.Filter{Service: q.Get("service"), Cursor: q.Get("cursor")}
+	f := alertgate.IncidentFilter{Service: q.Get("service"), Cursor: q.Get("cursor")}
 	if s := q.Get("status"); s != "" {
 		f.Status = alertgate.IncidentStatus(s)
 		if !f.Status.Valid() {
@@ -78,8 +79,8 @@ func parseFilter(r *http.Request) (dedupe.Filter, error) {
 	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > dedupe.MaxListLimit {
-			return f, alertgate.FieldErrorf("limit", "must be a number from 1 to %d", dedupe.MaxListLimit)
+		if err != nil || n < 1 || n > alertgate.MaxListLimit {
+			return f, alertgate.FieldErrorf("limit", "must be a number from 1 to %d", alertgate.MaxListLimit)
 		}
 		f.Limit = n
 	}
@@ -114,13 +115,13 @@ const (
 
 func handleAcknowledge(d Deps) http.Handler {
 	return handleAction(d, func(r *http.Request, id string, req actionRequest) (*alertgate.Incident, error) {
-		return d.Incidents.Acknowledge(r.Context(), id, actorOf(req))
+		return d.Incidents.Acknowledge(r.Context(), id, by(r, req))
 	})
 }
 
 func handleResolve(d Deps) http.Handler {
 	return handleAction(d, func(r *http.Request, id string, req actionRequest) (*alertgate.Incident, error) {
-		return d.Incidents.Resolve(r.Context(), id, actorOf(req))
+		return d.Incidents.Resolve(r.Context(), id, by(r, req))
 	})
 }
 
@@ -132,15 +133,22 @@ func handleAddNote(d Deps) http.Handler {
 		if len(req.Text) > maxNoteLen {
 			return nil, alertgate.FieldErrorf("text", "longer than %d bytes", maxNoteLen)
 		}
-		return d.Incidents.AddNote(r.Context(), id, actorOf(req), req.Text)
+		return d.Incidents.AddNote(r.Context(), id, by(r, req), req.Text)
 	})
 }
 
-func actorOf(req actionRequest) string {
-	if req.Actor == "" {
-		return "api"
+// maxIdempotencyKeyLen bounds the Idempotency-Key header, which Redis
+// keeps for a while.
+const maxIdempotencyKeyLen = 128
+
+// by names who acts and the request: a client that retries an action with
+// the same Idempotency-Key header gets it done once.
+func by(r *http.Request, req actionRequest) incident.By {
+	b := incident.By{Actor: "api", RequestID: r.Header.Get("Idempotency-Key")}
+	if req.Actor != "" {
+		b.Actor = "user:" + req.Actor
 	}
-	return "user:" + req.Actor
+	return b
 }
 
 // handleAction decodes the optional JSON body and runs one incident action.
@@ -153,6 +161,10 @@ func handleAction(d Deps, act func(*http.Request, string, actionRequest) (*alert
 		}
 		if len(req.Actor) > maxActorLen || !utf8.ValidString(req.Actor) || strings.ContainsAny(req.Actor, "\r\n") {
 			writeError(w, alertgate.FieldErrorf("actor", "must be at most %d bytes of one line of UTF-8", maxActorLen), 0)
+			return
+		}
+		if key := r.Header.Get("Idempotency-Key"); len(key) > maxIdempotencyKeyLen || !utf8.ValidString(key) {
+			writeError(w, alertgate.FieldErrorf("Idempotency-Key", "must be at most %d bytes of UTF-8", maxIdempotencyKeyLen), 0)
 			return
 		}
 		inc, err := act(r, mux.Vars(r)["id"], req)
@@ -186,7 +198,7 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 
 // apiError answers an API error, logging what is not the client's fault.
 func apiError(d Deps, w http.ResponseWriter, r *http.Request, err error) {
-	status := writeError(w, err, d.State.Load().Config.Ingest.RetryAfter)
+	status := writeError(w, err, requestSnapshot(r).Config.Ingest.RetryAfter)
 	if status >= 500 {
 		d.Logger.Log(r.Context(), logLevel(status), "api request failed", "path", r.URL.Path, "status", status, "err", err.Error())
 	}

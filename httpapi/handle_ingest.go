@@ -13,6 +13,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/receivers"
+	"github.com/alertgate/alertgate/snapshot"
 )
 
 // ingestResponse is what a sender gets once its alerts are committed.
@@ -26,35 +27,36 @@ type ingestResponse struct {
 // handleIngest serves POST /hooks/{integration}.
 func handleIngest(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := d.State.Load()
+		snap := d.Snapshot() // once: the whole request uses this config
 		name := mux.Vars(r)["integration"]
-		recv, in, ok := st.Receivers.Get(name)
+		recv, in, ok := snap.Receivers.Get(name)
 		if !ok {
-			reject(d, w, r, "", alertgate.Errorf(alertgate.ENOTFOUND, "no integration named %q", alertgate.Truncate(name, 64)), st)
+			reject(d, w, r, "", alertgate.Errorf(alertgate.ENOTFOUND, "no integration named %q", alertgate.Truncate(name, 64)), snap)
 			return
 		}
 		if in.Type == config.TypePagerDuty {
-			reject(d, w, r, name, alertgate.Errorf(alertgate.ENOTFOUND, "integration %q speaks the PagerDuty Events API: POST /v2/enqueue", name), st)
+			reject(d, w, r, name, alertgate.Errorf(alertgate.ENOTFOUND, "integration %q speaks the PagerDuty Events API: POST /v2/enqueue", name), snap)
 			return
 		}
 		if !tokenOK(r, in.Tokens) {
-			reject(d, w, r, name, alertgate.Errorf(alertgate.EUNAUTHORIZED, "missing or wrong token for integration %q", name), st)
+			reject(d, w, r, name, alertgate.Errorf(alertgate.EUNAUTHORIZED, "missing or wrong token for integration %q", name), snap)
 			return
 		}
-		body, err := readBody(w, r, st.Config.Ingest.MaxBodyBytes)
+		body, err := readBody(w, r, snap.Config.Ingest.MaxBodyBytes)
 		if err != nil {
-			reject(d, w, r, name, err, st)
+			countReadFailure(d.Metrics, name, err)
+			reject(d, w, r, name, err, snap)
 			return
 		}
 		batch, err := recv.Parse(r.Context(), receivers.Request{Body: body, Header: r.Header, Now: d.Now()})
 		if err != nil {
-			reject(d, w, r, name, err, st)
+			reject(d, w, r, name, err, snap)
 			return
 		}
-		acc, err := d.Incidents.Accept(r.Context(), name, batch, false)
+		acc, err := d.Incidents.Accept(r.Context(), snap.Routes, name, batch, false)
 		if err != nil {
 			d.Metrics.AlertsReceived(name, metrics.OutcomeUnavailable, len(batch.Alerts))
-			reject(d, w, r, name, err, st)
+			reject(d, w, r, name, err, snap)
 			return
 		}
 		d.Metrics.AlertsReceived(name, metrics.OutcomeAccepted, len(batch.Alerts))
@@ -64,14 +66,18 @@ func handleIngest(d Deps) http.Handler {
 
 // reject answers an ingest request with an error, and logs and counts it:
 // a refused delivery may be a lost alert, so the operator must see why.
-func reject(d Deps, w http.ResponseWriter, r *http.Request, integration string, err error, st *State) {
-	status := writeError(w, err, st.Config.Ingest.RetryAfter)
+func reject(d Deps, w http.ResponseWriter, r *http.Request, integration string, err error, snap *snapshot.Snapshot) {
+	status := writeError(w, err, snap.Config.Ingest.RetryAfter)
 	logRejection(d.Logger, r, integration, status, err)
 	d.Metrics.Rejected(integration, status)
 }
 
 func logRejection(logger *slog.Logger, r *http.Request, integration string, status int, err error) {
-	logger.Log(r.Context(), logLevel(status), "ingest rejected",
+	msg := "ingest rejected"
+	if alertgate.ErrorCode(err) == alertgate.EINCOMPLETE {
+		msg = "ingest body unreadable" // the sender stalled or hung up: not a bad payload
+	}
+	logger.Log(r.Context(), logLevel(status), msg,
 		"integration", integration, "status", status, "err", err.Error(),
 		"remote", r.RemoteAddr, "user_agent", r.UserAgent(), "content_length", r.ContentLength)
 }
@@ -96,7 +102,8 @@ func bearer(r *http.Request) string {
 }
 
 // readBody reads the whole body, refusing more than limit bytes (413) and
-// encodings we cannot read (415).
+// encodings we cannot read (415). A body that cannot be read whole is
+// EINCOMPLETE (503), never EINVALID: see below.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return nil, alertgate.Errorf(alertgate.EUNSUPPORTED, "Content-Encoding %q is not supported; send the body uncompressed", alertgate.Truncate(enc, 32))
@@ -110,7 +117,22 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	case errors.As(err, &tooBig):
 		return nil, alertgate.Errorf(alertgate.ETOOLARGE, "body is over the limit of %d bytes", limit)
 	case err != nil:
-		return nil, &alertgate.Error{Code: alertgate.EINVALID, Message: "body: could not be read", Err: err}
+		// The body never arrived whole: the sender stalled past the read
+		// timeout, hung up early, or the connection broke. That says
+		// nothing about the payload, and a 4xx would make Alertmanager
+		// and Datadog drop the alerts for good; a sender still listening
+		// gets 503 with Retry-After and sends it again.
+		return nil, &alertgate.Error{Code: alertgate.EINCOMPLETE, Message: "body: could not be read whole; send it again", Err: err}
 	}
 	return body, nil
+}
+
+// countReadFailure counts a delivery whose body could not be read (see
+// readBody) as its own outcome, so operators do not take stalled or broken
+// connections for malformed payloads. Its alerts are unknown: it counts
+// once.
+func countReadFailure(m *metrics.Metrics, integration string, err error) {
+	if alertgate.ErrorCode(err) == alertgate.EINCOMPLETE {
+		m.AlertsReceived(integration, metrics.OutcomeReadFailed, 1)
+	}
 }

@@ -13,12 +13,12 @@ import (
 // PagerDuty's shapes, so any tool that pages PagerDuty can page alertgate.
 func handlePagerDuty(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := d.State.Load()
+		snap := d.Snapshot() // once: the whole request uses this config
 		fail := func(integration string, err error) {
 			status := alertgate.ErrorCode(err)
 			code := HTTPStatus(err)
 			if code == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", retryAfterSeconds(st.Config.Ingest.RetryAfter))
+				w.Header().Set("Retry-After", retryAfterSeconds(snap.Config.Ingest.RetryAfter))
 			}
 			resp := receivers.PagerDutyInvalid(alertgate.ErrorMessage(err))
 			if status != alertgate.EINVALID {
@@ -28,8 +28,9 @@ func handlePagerDuty(d Deps) http.Handler {
 			logRejection(d.Logger, r, integration, code, err)
 			d.Metrics.Rejected(integration, code)
 		}
-		body, err := readBody(w, r, st.Config.Ingest.MaxBodyBytes)
+		body, err := readBody(w, r, snap.Config.Ingest.MaxBodyBytes)
 		if err != nil {
+			countReadFailure(d.Metrics, "", err)
 			fail("", err)
 			return
 		}
@@ -38,7 +39,7 @@ func handlePagerDuty(d Deps) http.Handler {
 			fail("", err)
 			return
 		}
-		recv, in, ok := st.Receivers.ByRoutingKey(key)
+		recv, in, ok := snap.Receivers.ByRoutingKey(key)
 		if !ok {
 			// PagerDuty answers an unknown key with 400 too; it can never succeed.
 			fail("", alertgate.FieldErrorf("routing_key", "not a routing key of any integration"))
@@ -49,7 +50,7 @@ func handlePagerDuty(d Deps) http.Handler {
 			fail(in.Name, err)
 			return
 		}
-		if _, err := d.Incidents.Accept(r.Context(), in.Name, batch, true); err != nil {
+		if _, err := d.Incidents.Accept(r.Context(), snap.Routes, in.Name, batch, true); err != nil {
 			d.Metrics.AlertsReceived(in.Name, metrics.OutcomeUnavailable, len(batch.Alerts))
 			fail(in.Name, err)
 			return

@@ -8,38 +8,24 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/alertgate/alertgate"
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
-	"github.com/alertgate/alertgate/receivers"
+	"github.com/alertgate/alertgate/snapshot"
 )
-
-// State is everything the handlers read from the config. A reload builds a
-// new State and swaps it in whole, so a request sees one config throughout.
-type State struct {
-	Config    *config.Config
-	Receivers *receivers.Registry
-}
-
-// NewState builds the state of one config.
-func NewState(cfg *config.Config) (*State, error) {
-	reg, err := receivers.NewRegistry(cfg.Integrations)
-	if err != nil {
-		return nil, fmt.Errorf("receivers: %w", err)
-	}
-	return &State{Config: cfg, Receivers: reg}, nil
-}
 
 // Deps are what the server needs.
 type Deps struct {
-	Logger    *slog.Logger
-	State     *atomic.Pointer[State]
+	Logger *slog.Logger
+	// Snapshot returns the config that serves; a reload swaps what it
+	// returns (an atomic.Pointer's Load). Every request calls it once, at
+	// its start, and uses that snapshot to the end, passing down what it
+	// needs, so a request never sees parts of two configs.
+	Snapshot  func() *snapshot.Snapshot
 	Incidents *incident.Service
 	Metrics   *metrics.Metrics
 	// Ready reports whether dependencies (Redis) answer.

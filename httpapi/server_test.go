@@ -13,13 +13,13 @@ import (
 	"testing"
 
 	"github.com/alertgate/alertgate"
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/dedupe"
 	"github.com/alertgate/alertgate/httpapi"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/internal/redistest"
-	"github.com/alertgate/alertgate/routing"
+	"github.com/alertgate/alertgate/internal/testlog"
+	"github.com/alertgate/alertgate/snapshot"
 )
 
 const testConfig = `
@@ -44,28 +44,20 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	rdb, prefix := redistest.New(t)
-	cfg, err := config.LoadEnv([]byte(testConfig), "test.yaml", func(string) string { return "" })
+	snap, err := snapshot.Load([]byte(testConfig), "test.yaml", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := dedupe.NewStore(rdb, prefix)
-	tree, err := routing.New(cfg.Routes)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logBuf := &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(logBuf, nil))
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logBuf, testlog.NewLog(t)), nil)) // fails the test on any ERROR
 	m := metrics.New(store.Counts)
-	st, err := httpapi.NewState(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state atomic.Pointer[httpapi.State]
-	state.Store(st)
+	var current atomic.Pointer[snapshot.Snapshot]
+	current.Store(snap)
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:    logger,
-		State:     &state,
-		Incidents: incident.NewService(store, tree, incident.Options{Logger: logger, Observer: m}),
+		Snapshot:  current.Load,
+		Incidents: incident.NewService(store, incident.Options{Logger: logger, Observer: m}),
 		Metrics:   m,
 		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	})

@@ -9,11 +9,11 @@ package incident
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/internal/redisx"
 	"github.com/alertgate/alertgate/routing"
 )
 
@@ -30,7 +30,6 @@ func (nopObserver) Ingested(string, dedupe.Result) {}
 // Service accepts alerts and changes incidents.
 type Service struct {
 	store    *dedupe.Store
-	routes   atomic.Pointer[routing.Tree]
 	now      func() time.Time
 	logger   *slog.Logger
 	observer Observer
@@ -44,8 +43,8 @@ type Options struct {
 	Observer Observer
 }
 
-// NewService returns a service over store, routing by routes.
-func NewService(store *dedupe.Store, routes *routing.Tree, o Options) *Service {
+// NewService returns a service over store.
+func NewService(store *dedupe.Store, o Options) *Service {
 	s := &Service{store: store, now: o.Now, logger: o.Logger, observer: o.Observer}
 	if s.now == nil {
 		s.now = time.Now
@@ -56,13 +55,8 @@ func NewService(store *dedupe.Store, routes *routing.Tree, o Options) *Service {
 	if s.observer == nil {
 		s.observer = nopObserver{}
 	}
-	s.routes.Store(routes)
 	return s
 }
-
-// SetRoutes swaps the routing tree (config reload). Deliveries already
-// routing keep the tree they started with.
-func (s *Service) SetRoutes(t *routing.Tree) { s.routes.Store(t) }
 
 // Accepted summarises what one delivery did.
 type Accepted struct {
@@ -78,13 +72,13 @@ type groupBatch struct {
 	alerts []alertgate.Alert
 }
 
-// Accept commits a delivery from one integration. It returns only after
+// Accept commits a delivery from one integration, routed by tree: the
+// route tree of the snapshot the request started with. It returns only after
 // every alert is committed; on error some groups may have been committed
 // already, which is harmless: the sender retries the whole delivery and
 // dedupe turns the repeated part into no-ops.
-func (s *Service) Accept(ctx context.Context, integration string, b alertgate.Batch, indexAlerts bool) (Accepted, error) {
+func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration string, b alertgate.Batch, indexAlerts bool) (Accepted, error) {
 	now := s.now()
-	tree := s.routes.Load()
 	groups := make([]*groupBatch, 0, 1)
 	byKey := make(map[string]*groupBatch, 1)
 	for i := range b.Alerts {
@@ -102,6 +96,9 @@ func (s *Service) Accept(ctx context.Context, integration string, b alertgate.Ba
 	}
 
 	actor := "integration:" + integration
+	// One request id for the delivery: each group's script remembers it,
+	// so a repeated script call (a resend after a timeout) is a no-op.
+	req := redisx.RequestID()
 	acc := Accepted{Alerts: len(b.Alerts), Incidents: []string{}}
 	truncated := b.Truncated
 	for _, g := range groups {
@@ -113,7 +110,7 @@ func (s *Service) Accept(ctx context.Context, integration string, b alertgate.Ba
 				AutoResolve:  g.route.AutoResolve,
 				ReopenWindow: g.route.ReopenWindow,
 			},
-		}, g.alerts, truncated, actor, now)
+		}, dedupe.Delivery{Alerts: g.alerts, Truncated: truncated, Actor: actor, RequestID: req, Now: now})
 		if err != nil {
 			return acc, err
 		}
@@ -135,7 +132,7 @@ func (s *Service) Accept(ctx context.Context, integration string, b alertgate.Ba
 		}
 	}
 	for _, fp := range b.Acknowledge {
-		if err := s.acknowledgeAlert(ctx, integration, fp, actor, now); err != nil {
+		if err := s.acknowledgeAlert(ctx, integration, fp, By{Actor: actor, RequestID: req}, now); err != nil {
 			return acc, err
 		}
 	}
@@ -153,42 +150,54 @@ func (s *Service) logOutcome(integration string, g *groupBatch, r dedupe.Result)
 // acknowledgeAlert acknowledges the incident holding one alert. An alert
 // that no incident holds, or whose incident is resolved, is ignored, as
 // PagerDuty ignores an acknowledge for an alert that is not open.
-func (s *Service) acknowledgeAlert(ctx context.Context, integration, fingerprint, actor string, now time.Time) error {
+func (s *Service) acknowledgeAlert(ctx context.Context, integration, fingerprint string, by By, now time.Time) error {
 	a := alertgate.Alert{Source: integration, Fingerprint: fingerprint}
 	id, err := s.store.IncidentForAlert(ctx, a.Key())
 	if err != nil || id == "" {
 		return err
 	}
-	_, err = s.store.Transition(ctx, id, dedupe.Acknowledge, actor, "", now)
+	_, err = s.store.Transition(ctx, id, dedupe.Change{Action: dedupe.Acknowledge, Actor: by.Actor, RequestID: by.RequestID, Now: now})
 	if alertgate.ErrorCode(err) == alertgate.ECONFLICT || alertgate.ErrorCode(err) == alertgate.ENOTFOUND {
 		return nil
 	}
 	return err
 }
 
+// By says who makes a change and names the request: a repeat of the same
+// request (an API client's retry with the same Idempotency-Key, or a
+// command resent after a timeout) changes nothing.
+type By struct {
+	Actor string
+	// RequestID names the request; "" gets a fresh one.
+	RequestID string
+}
+
 // Acknowledge marks an incident acknowledged. Repeating it is a no-op; a
 // resolved incident cannot be acknowledged (ECONFLICT).
-func (s *Service) Acknowledge(ctx context.Context, id, actor string) (*alertgate.Incident, error) {
-	return s.transition(ctx, id, dedupe.Acknowledge, actor, "")
+func (s *Service) Acknowledge(ctx context.Context, id string, by By) (*alertgate.Incident, error) {
+	return s.transition(ctx, id, dedupe.Acknowledge, by, "")
 }
 
 // Resolve marks an incident resolved. Repeating it is a no-op.
-func (s *Service) Resolve(ctx context.Context, id, actor string) (*alertgate.Incident, error) {
-	return s.transition(ctx, id, dedupe.Resolve, actor, "")
+func (s *Service) Resolve(ctx context.Context, id string, by By) (*alertgate.Incident, error) {
+	return s.transition(ctx, id, dedupe.Resolve, by, "")
 }
 
-// AddNote appends a note to the incident's timeline.
-func (s *Service) AddNote(ctx context.Context, id, actor, text string) (*alertgate.Incident, error) {
-	return s.transition(ctx, id, dedupe.Note, actor, text)
+// AddNote appends a note to the incident's timeline. A repeat of the same
+// request adds it once.
+func (s *Service) AddNote(ctx context.Context, id string, by By, text string) (*alertgate.Incident, error) {
+	return s.transition(ctx, id, dedupe.Note, by, text)
 }
 
-func (s *Service) transition(ctx context.Context, id string, action dedupe.Action, actor, msg string) (*alertgate.Incident, error) {
-	changed, err := s.store.Transition(ctx, id, action, actor, msg, s.now())
+func (s *Service) transition(ctx context.Context, id string, action dedupe.Action, by By, msg string) (*alertgate.Incident, error) {
+	changed, err := s.store.Transition(ctx, id, dedupe.Change{
+		Action: action, Actor: by.Actor, Message: msg, RequestID: by.RequestID, Now: s.now(),
+	})
 	if err != nil {
 		return nil, err
 	}
 	if changed && action != dedupe.Note {
-		s.logger.Info("incident "+string(action)+"d", "incident_id", id, "actor", actor)
+		s.logger.Info("incident "+string(action)+"d", "incident_id", id, "actor", by.Actor)
 	}
 	return s.store.Get(ctx, id)
 }
@@ -199,6 +208,6 @@ func (s *Service) Get(ctx context.Context, id string) (*alertgate.Incident, erro
 }
 
 // List returns a page of incidents, newest first.
-func (s *Service) List(ctx context.Context, f dedupe.Filter) (dedupe.Page, error) {
+func (s *Service) List(ctx context.Context, f alertgate.IncidentFilter) (alertgate.IncidentPage, error) {
 	return s.store.List(ctx, f)
 }

@@ -20,16 +20,21 @@ type recorder struct{ results []dedupe.Result }
 
 func (r *recorder) Ingested(_ string, res dedupe.Result) { r.results = append(r.results, res) }
 
-func newService(t *testing.T, routes []config.Route) (*incident.Service, *clock, *recorder) {
+func newService(t *testing.T, routes []config.Route) (*incident.Service, *routing.Tree, *clock, *recorder) {
 	t.Helper()
 	rdb, prefix := redistest.New(t)
+	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	rec := &recorder{}
+	return incident.NewService(dedupe.NewStore(rdb, prefix), incident.Options{Now: c.now, Observer: rec}), mustTree(t, routes), c, rec
+}
+
+func mustTree(t *testing.T, routes []config.Route) *routing.Tree {
+	t.Helper()
 	tree, err := routing.New(routes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
-	rec := &recorder{}
-	return incident.NewService(dedupe.NewStore(rdb, prefix), tree, incident.Options{Now: c.now, Observer: rec}), c, rec
+	return tree
 }
 
 func firing(fp string, labels map[string]string) alertgate.Alert {
@@ -40,7 +45,7 @@ func firing(fp string, labels map[string]string) alertgate.Alert {
 // One delivery whose alerts fall into two routes' groups opens two
 // incidents, each with its own alerts.
 func TestAcceptSplitsGroups(t *testing.T) {
-	svc, _, rec := newService(t, []config.Route{
+	svc, tree, _, rec := newService(t, []config.Route{
 		{Name: "db", Match: map[string]string{"team": "db"}, GroupBy: []string{"cluster"}, Service: "database"},
 	})
 	b := alertgate.Batch{Alerts: []alertgate.Alert{
@@ -48,7 +53,7 @@ func TestAcceptSplitsGroups(t *testing.T) {
 		firing("b", map[string]string{"team": "db", "cluster": "c1"}),
 		firing("c", map[string]string{"team": "web", "service": "shop"}),
 	}, Truncated: 7}
-	acc, err := svc.Accept(t.Context(), "am", b, false)
+	acc, err := svc.Accept(t.Context(), tree, "am", b, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +91,8 @@ func TestAcceptSplitsGroups(t *testing.T) {
 // PagerDuty's acknowledge names only an alert: the service finds its
 // incident through the alert index.
 func TestAcknowledgeByAlert(t *testing.T) {
-	svc, c, _ := newService(t, nil)
-	acc, err := svc.Accept(t.Context(), "pd", alertgate.Batch{Alerts: []alertgate.Alert{
+	svc, tree, c, _ := newService(t, nil)
+	acc, err := svc.Accept(t.Context(), tree, "pd", alertgate.Batch{Alerts: []alertgate.Alert{
 		{Fingerprint: "k1", Status: alertgate.Firing, Source: "pd", Summary: "x", Severity: alertgate.SeverityInfo},
 	}}, true)
 	if err != nil {
@@ -95,7 +100,7 @@ func TestAcknowledgeByAlert(t *testing.T) {
 	}
 	c.t = c.t.Add(time.Minute)
 	for range 2 { // twice: idempotent
-		if _, err := svc.Accept(t.Context(), "pd", alertgate.Batch{Acknowledge: []string{"k1", "unknown"}}, true); err != nil {
+		if _, err := svc.Accept(t.Context(), tree, "pd", alertgate.Batch{Acknowledge: []string{"k1", "unknown"}}, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,23 +116,26 @@ func TestAcknowledgeByAlert(t *testing.T) {
 	}
 }
 
-// A config reload swaps routes for later deliveries.
-func TestSetRoutes(t *testing.T) {
-	svc, _, _ := newService(t, nil)
-	tree, err := routing.New([]config.Route{{Name: "all", GroupBy: []string{"..."}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.SetRoutes(tree)
-	acc, err := svc.Accept(t.Context(), "am", alertgate.Batch{Alerts: []alertgate.Alert{firing("z", map[string]string{"x": "1"})}}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inc, err := svc.Get(t.Context(), acc.Incidents[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if inc.Route != "all" {
-		t.Fatalf("route %q, want the reloaded route", inc.Route)
+// Accept routes by the tree it is given, the one of the request's config
+// snapshot: a reload changes the routes of later deliveries only.
+func TestAcceptRoutesByTheGivenTree(t *testing.T) {
+	svc, before, _, _ := newService(t, nil)
+	after := mustTree(t, []config.Route{{Name: "all", GroupBy: []string{"..."}}})
+	for _, tt := range []struct {
+		tree      *routing.Tree
+		fp        string
+		wantRoute string
+	}{{before, "y", "default"}, {after, "z", "all"}, {before, "w", "default"}} {
+		acc, err := svc.Accept(t.Context(), tt.tree, "am", alertgate.Batch{Alerts: []alertgate.Alert{firing(tt.fp, map[string]string{"x": tt.fp})}}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc, err := svc.Get(t.Context(), acc.Incidents[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.Route != tt.wantRoute {
+			t.Errorf("alert %s: route %q, want %q", tt.fp, inc.Route, tt.wantRoute)
+		}
 	}
 }

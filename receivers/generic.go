@@ -135,15 +135,10 @@ func newGeneric(c common) (*genericReceiver, error) {
 	for _, v := range m.ResolvedValues {
 		r.resolved = append(r.resolved, strings.TrimSpace(v))
 	}
+	// The names and their number were checked by config.Validate.
 	named := func(field string, m map[string]string) ([]namedPath, error) {
-		if len(m) > alertgate.MaxLabels {
-			return nil, fmt.Errorf("generic.%s: more than %d", field, alertgate.MaxLabels)
-		}
 		var out []namedPath
 		for name, s := range m {
-			if name == "" || len(name) > alertgate.MaxLabelNameLen {
-				return nil, fmt.Errorf("generic.%s: bad name %q", field, alertgate.Truncate(name, 64))
-			}
 			mp, err := parseMapped(field+"."+name, s)
 			if err != nil {
 				return nil, err

@@ -16,7 +16,6 @@ package receivers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -48,34 +47,28 @@ type Request struct {
 // New builds the receiver for one integration, chosen by in.Type. Every
 // alert it returns has Source = in.Name, the integration's Service when the
 // alert has none, and in.Labels added where the alert lacks them.
+//
+// New trusts an integration of a config that passed config.Validate, where
+// every rule of an integration lives (label limits, which types take a
+// signature or a generic mapping, routing keys, …): it checks again only
+// what would otherwise make it panic, or accept a request the config says
+// to verify without verifying it. An error from New for a validated config
+// is a bug.
 func New(in config.Integration) (Receiver, error) {
-	if in.Name == "" {
-		return nil, errors.New("receivers: integration has no name")
-	}
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("receivers: integration %q: %s", in.Name, fmt.Sprintf(format, args...))
 	}
-	for k, v := range in.Labels {
-		if k == "" || len(k) > alertgate.MaxLabelNameLen || len(v) > alertgate.MaxLabelValueLen {
-			return nil, fail("labels: bad label %q", alertgate.Truncate(k, 64))
-		}
-	}
-	if len(in.Labels) > alertgate.MaxLabels {
-		return nil, fail("labels: more than %d", alertgate.MaxLabels)
-	}
-	if in.Signature != nil && in.Type != config.TypeGrafana && in.Type != config.TypeGeneric {
-		return nil, fail("signature: only integrations of type %s and %s verify signatures", config.TypeGrafana, config.TypeGeneric)
-	}
-	if in.Generic != nil && in.Type != config.TypeGeneric {
-		return nil, fail("generic: mapping set on an integration of type %q", in.Type)
+	if in.Signature != nil && !config.VerifiesSignatures(in.Type) {
+		// The receiver would ignore the signature: fail closed.
+		return nil, fail("signature: type %q does not verify signatures", in.Type)
 	}
 	c := common{in: in}
-	var err error
 	switch in.Type {
 	case config.TypeAlertmanager:
 		return &alertmanagerReceiver{common: c}, nil
 	case config.TypeGrafana:
 		r := &grafanaReceiver{common: c}
+		var err error
 		if r.verify, err = newVerifier(in.Signature, config.DefaultGrafanaSignatureHeader); err != nil {
 			return nil, fail("%v", err)
 		}
@@ -89,17 +82,9 @@ func New(in config.Integration) (Receiver, error) {
 		}
 		return r, nil
 	case config.TypePagerDuty:
-		if len(in.RoutingKeys) == 0 {
-			return nil, fail("pagerduty: no routing_keys")
-		}
-		for i, k := range in.RoutingKeys {
-			if k.Reveal() == "" {
-				return nil, fail("routing_keys[%d] is empty", i)
-			}
-		}
 		return &pagerDutyReceiver{common: c}, nil
 	}
-	return nil, fail("unknown type %q", in.Type)
+	return nil, fail("no receiver for type %q", in.Type)
 }
 
 // common is what every receiver shares: the integration and the final

@@ -11,27 +11,42 @@ import (
 	"github.com/alertgate/alertgate/config"
 )
 
+// TestNewErrors: every rule of an integration lives in config.Validate,
+// which refuses all of these; New trusts a validated config and refuses
+// only those that would make it panic, or leave a signature unchecked.
 func TestNewErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		in   config.Integration
+		name       string
+		in         config.Integration
+		newRefuses bool
 	}{
-		{"no name", config.Integration{Type: config.TypeAlertmanager}},
-		{"unknown type", config.Integration{Name: "x", Type: "nagios"}},
-		{"no type", config.Integration{Name: "x"}},
-		{"empty label name", config.Integration{Name: "x", Type: config.TypeAlertmanager, Labels: map[string]string{"": "v"}}},
-		{"generic without mapping", config.Integration{Name: "x", Type: config.TypeGeneric}},
-		{"generic without dedup_key", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{Summary: "s"}}},
-		{"generic bad path", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "a..b"}}},
-		{"generic bad label path", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "id", Labels: map[string]string{"host": "a[x]"}}}},
-		{"generic empty label name", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "id", Labels: map[string]string{"": "a"}}}},
-		{"mapping on alertmanager", config.Integration{Name: "x", Type: config.TypeAlertmanager, Generic: &config.GenericMapping{DedupKey: "id"}}},
-		{"pagerduty without routing keys", config.Integration{Name: "x", Type: config.TypePagerDuty}},
-		{"pagerduty empty routing key", config.Integration{Name: "x", Type: config.TypePagerDuty, RoutingKeys: []config.Secret{""}}},
+		{"no name", config.Integration{Type: config.TypeAlertmanager}, false},
+		{"unknown type", config.Integration{Name: "x", Type: "nagios"}, true},
+		{"no type", config.Integration{Name: "x"}, true},
+		{"empty label name", config.Integration{Name: "x", Type: config.TypeAlertmanager, Labels: map[string]string{"": "v"}}, false},
+		{"label name too long", config.Integration{Name: "x", Type: config.TypeAlertmanager, Labels: map[string]string{strings.Repeat("n", alertgate.MaxLabelNameLen+1): "v"}}, false},
+		{"generic without mapping", config.Integration{Name: "x", Type: config.TypeGeneric}, true},
+		{"generic without dedup_key", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{Summary: "s"}}, true},
+		{"generic bad path", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "a..b"}}, true},
+		{"generic bad label path", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "id", Labels: map[string]string{"host": "a[x]"}}}, true},
+		{"generic empty label path", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "id", Labels: map[string]string{"host": ""}}}, true},
+		{"generic empty label name", config.Integration{Name: "x", Type: config.TypeGeneric, Generic: &config.GenericMapping{DedupKey: "id", Labels: map[string]string{"": "a"}}}, false},
+		{"mapping on alertmanager", config.Integration{Name: "x", Type: config.TypeAlertmanager, Generic: &config.GenericMapping{DedupKey: "id"}}, false},
+		{"pagerduty without routing keys", config.Integration{Name: "x", Type: config.TypePagerDuty}, false},
+		{"pagerduty empty routing key", config.Integration{Name: "x", Type: config.TypePagerDuty, RoutingKeys: []config.Secret{""}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if r, err := New(tc.in); err == nil {
+			cfg := &config.Config{Integrations: []config.Integration{tc.in}}
+			cfg.ApplyDefaults()
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "integrations[0]") {
+				t.Errorf("config.Validate = %v, want a problem in integrations[0]", err)
+			}
+			r, err := New(tc.in)
+			if tc.newRefuses && err == nil {
 				t.Fatalf("New accepted it: %T", r)
+			}
+			if !tc.newRefuses && err != nil {
+				t.Fatalf("New: %v; it should trust config.Validate with this rule", err)
 			}
 		})
 	}

@@ -202,9 +202,9 @@ func TestSignatureConfig(t *testing.T) {
 		name string
 		edit func(*config.Integration)
 	}{
-		{"no secrets", func(in *config.Integration) { in.Signature.Secrets = nil }},
+		// config.Validate also refuses no secrets and a max_skew of 0 or
+		// less; New trusts it there, since those fail every request.
 		{"empty secret", func(in *config.Integration) { in.Signature.Secrets = []config.Secret{"ok", ""} }},
-		{"negative skew", func(in *config.Integration) { in.Signature.MaxSkew = -time.Second }},
 		{"on alertmanager", func(in *config.Integration) { in.Type = config.TypeAlertmanager }},
 		{"on datadog", func(in *config.Integration) { in.Type = config.TypeDatadog; in.Generic = nil }},
 	} {
@@ -275,4 +275,32 @@ func wantUnauthorized(t *testing.T, err error) {
 		t.Fatalf("code = %q, want %q (%v)", got, want, err)
 	}
 	_ = checkErr(t, err)
+}
+
+// New trusts config.Validate to refuse a signature without secrets or with
+// a max_skew below zero; built anyway, such a receiver refuses every
+// request rather than let one through unchecked.
+func TestSignatureInvalidConfigFailsClosed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*config.Signature)
+	}{
+		{"no secrets", func(s *config.Signature) { s.Secrets = nil }},
+		{"negative skew", func(s *config.Signature) { s.MaxSkew = -time.Minute }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := signedIntegration(config.TypeGrafana, true)
+			tc.edit(in.Signature)
+			r := mustNew(t, in)
+			body := signedBodies[config.TypeGrafana]
+			ts := strconv.FormatInt(testNow.Unix(), 10)
+			hd := http.Header{}
+			hd.Set(tsHeader, ts)
+			hd.Set(sigHeaders[config.TypeGrafana], sign(newSecret, ts, body))
+			_, err := parse(t, r, body, hd)
+			if got, want := alertgate.ErrorCode(err), alertgate.EUNAUTHORIZED; got != want {
+				t.Fatalf("code = %q, want %q (%v)", got, want, err)
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@
 package routing
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -13,16 +14,6 @@ import (
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/config"
-)
-
-// DefaultRoute is the name of the built-in catch-all route.
-const DefaultRoute = "default"
-
-// Default settings of the built-in route (the same defaults as a route
-// in the config file that leaves them out).
-const (
-	defaultAutoResolve  = true
-	defaultReopenWindow = 5 * time.Minute
 )
 
 // Route is a compiled route.
@@ -46,42 +37,51 @@ type Tree struct {
 	dflt   *Route
 }
 
-// New compiles routes. The config has been validated, but regular
-// expressions are compiled here again, so an error is still possible.
+// New compiles routes, and the built-in catch-all route
+// (config.BuiltinRoute) after them. It trusts a config that passed
+// config.Validate, where the rules of a route live: an error (a regular
+// expression that does not compile) means it was not validated.
 func New(routes []config.Route) (*Tree, error) {
-	t := &Tree{dflt: &Route{Name: DefaultRoute, AutoResolve: defaultAutoResolve, ReopenWindow: defaultReopenWindow}}
-	for _, rc := range routes {
-		r := &Route{
-			Name:         rc.Name,
-			Service:      rc.Service,
-			AutoResolve:  rc.AutoResolveOn(),
-			ReopenWindow: rc.Reopen(),
-			match:        rc.Match,
-		}
-		if len(rc.Integrations) > 0 {
-			r.integrations = make(map[string]bool, len(rc.Integrations))
-			for _, n := range rc.Integrations {
-				r.integrations[n] = true
-			}
-		}
-		if len(rc.MatchRE) > 0 {
-			r.matchRE = make(map[string]*regexp.Regexp, len(rc.MatchRE))
-			for name, expr := range rc.MatchRE {
-				re, err := regexp.Compile("^(?:" + expr + ")$")
-				if err != nil {
-					return nil, alertgate.FieldErrorf("routes."+rc.Name+".match_re."+name, "%v", err)
-				}
-				r.matchRE[name] = re
-			}
-		}
-		if len(rc.GroupBy) == 1 && rc.GroupBy[0] == "..." {
-			r.groupAll = true
-		} else {
-			r.groupBy = slices.Sorted(slices.Values(rc.GroupBy))
+	t := &Tree{}
+	for i, rc := range routes {
+		r, err := compile(rc)
+		if err != nil {
+			return nil, fmt.Errorf("routing: routes[%d].%w", i, err)
 		}
 		t.routes = append(t.routes, r)
 	}
+	var err error
+	if t.dflt, err = compile(config.BuiltinRoute()); err != nil {
+		return nil, fmt.Errorf("routing: the built-in route: %w", err)
+	}
 	return t, nil
+}
+
+// compile compiles one route; settings left out take config's defaults.
+func compile(rc config.Route) (*Route, error) {
+	r := &Route{
+		Name:         rc.Name,
+		Service:      rc.Service,
+		AutoResolve:  rc.AutoResolveOn(),
+		ReopenWindow: rc.Reopen(),
+		match:        rc.Match,
+	}
+	if len(rc.Integrations) > 0 {
+		r.integrations = make(map[string]bool, len(rc.Integrations))
+		for _, n := range rc.Integrations {
+			r.integrations[n] = true
+		}
+	}
+	var err error
+	if r.matchRE, err = rc.Regexps(); err != nil {
+		return nil, err
+	}
+	if len(rc.GroupBy) == 1 && rc.GroupBy[0] == "..." {
+		r.groupAll = true
+	} else {
+		r.groupBy = slices.Sorted(slices.Values(rc.GroupBy))
+	}
+	return r, nil
 }
 
 // Match returns the first route that matches a, or the default route.

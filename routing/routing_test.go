@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,8 +100,14 @@ func TestGroupKey(t *testing.T) {
 }
 
 func TestNewRejectsBadRegexp(t *testing.T) {
-	if _, err := routing.New([]config.Route{{Name: "x", MatchRE: map[string]string{"a": "("}}}); err == nil {
-		t.Fatal("want an error for an invalid regular expression")
+	// "a)|(b" compiles once anchored as "^(?:a)|(b)$", which escapes the
+	// anchors; routing compiles with config.CompileAnchored, as Validate
+	// does, and refuses it too.
+	for _, expr := range []string{"(", "a)|(b"} {
+		_, err := routing.New([]config.Route{{Name: "x", MatchRE: map[string]string{"a": expr}}})
+		if err == nil || !strings.Contains(err.Error(), "routes[0].match_re.a") {
+			t.Errorf("New with match_re %q: %v, want an error naming routes[0].match_re.a", expr, err)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate/internal/redistest"
+	"github.com/alertgate/alertgate/internal/testlog"
 )
 
 func noEnv(string) string { return "" }
@@ -82,8 +83,9 @@ func startServe(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	stderr := testlog.NewLog(t) // fails the test on any ERROR line
 	go func() {
-		done <- run(ctx, append([]string{"alertgate", "serve", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...), noEnv, pw, io.Discard)
+		done <- run(ctx, append([]string{"alertgate", "serve", "--listen", "127.0.0.1:0", "--log-level", "warn", "--log-format", "json"}, args...), noEnv, pw, stderr)
 		_ = pw.Close()
 	}()
 	urls := make(chan string, 1)

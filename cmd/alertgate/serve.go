@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,12 +20,13 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/dedupe"
 	"github.com/alertgate/alertgate/httpapi"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
-	"github.com/alertgate/alertgate/routing"
+	"github.com/alertgate/alertgate/snapshot"
 )
 
 //go:embed dev.yaml
@@ -99,9 +99,11 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, usageError{fmt.Sprintf("log format %q: want json or text", format)}
 }
 
-// loadConfig reads the config file, or the built-in one in dev mode, and
-// applies the command line's overrides.
-func loadConfig(f serveFlags, getenv func(string) string) (*config.Config, error) {
+// loadSnapshot reads the config file, or the built-in one in dev mode,
+// applies the command line's overrides and builds the snapshot that serves
+// it. check-config, start-up and a SIGHUP reload all go through here, so
+// check-config accepts exactly what serve accepts.
+func loadSnapshot(f serveFlags, getenv func(string) string) (*snapshot.Snapshot, error) {
 	var cfg *config.Config
 	var err error
 	if f.dev {
@@ -118,7 +120,7 @@ func loadConfig(f serveFlags, getenv func(string) string) (*config.Config, error
 	if f.redisURL != "" {
 		cfg.Redis.URL = config.Secret(f.redisURL)
 	}
-	return cfg, nil
+	return snapshot.Build(cfg)
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -137,10 +139,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	cfg, err := loadConfig(f, getenv)
+	snap, err := loadSnapshot(f, getenv)
 	if err != nil {
 		return err
 	}
+	cfg := snap.Config // not yet published: start-up may still set it
 	if getenv("GOGC") == "" {
 		// Ingest allocates briskly and keeps little: the live heap stays
 		// around ten megabytes, so collecting at 5× it instead of 2× costs
@@ -169,24 +172,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	checkRedis(ctx, rdb, logger)
 
 	store := dedupe.NewStore(rdb, cfg.Redis.KeyPrefix)
+	// A script that Redis refuses to compile is our bug and would fail
+	// every delivery: refuse to start. An unreachable Redis only delays
+	// the check to the first delivery (checkRedis warned).
+	if err := store.Check(ctx); err != nil && alertgate.ErrorCode(err) == alertgate.EINTERNAL {
+		return fmt.Errorf("redis: %w", err)
+	}
 	m := metrics.New(store.Counts)
 	rdb.AddHook(m.RedisHook())
-	tree, err := routing.New(cfg.Routes)
-	if err != nil {
-		return err
-	}
-	svc := incident.NewService(store, tree, incident.Options{Logger: logger, Observer: m})
-	st, err := httpapi.NewState(cfg)
-	if err != nil {
-		return err
-	}
-	var state atomic.Pointer[httpapi.State]
-	state.Store(st)
+	svc := incident.NewService(store, incident.Options{Logger: logger, Observer: m})
+	// The one pointer to the serving config: a reload swaps it whole.
+	var current atomic.Pointer[snapshot.Snapshot]
+	current.Store(snap)
 
 	srv := &http.Server{
 		Handler: httpapi.NewServer(httpapi.Deps{
 			Logger:    logger,
-			State:     &state,
+			Snapshot:  current.Load,
 			Incidents: svc,
 			Metrics:   m,
 			Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -229,81 +231,42 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return fmt.Errorf("serve: %w", err)
 		case <-hup:
-			reload(f, getenv, cfg, &state, svc, m, logger)
+			reload(func() (*snapshot.Snapshot, error) { return loadSnapshot(f, getenv) }, &current, m, logger)
 		}
 	}
 }
 
-// reload re-reads the config on SIGHUP. An invalid file is refused and
-// logged; the old config keeps serving. Settings that need a restart
+// reload re-reads the config on SIGHUP, builds a new snapshot with load
+// and swaps it in whole: requests that started before keep the snapshot
+// they started with. An invalid file is refused and logged, and so is a
+// panic while loading or building (a bug: it must not take the process
+// down); the previous config keeps serving. Settings that need a restart
 // (listen address, Redis) are reported, not applied.
-func reload(f serveFlags, getenv func(string) string, running *config.Config, state *atomic.Pointer[httpapi.State], svc *incident.Service, m *metrics.Metrics, logger *slog.Logger) {
-	fail := func(err error) {
+func reload(load func() (*snapshot.Snapshot, error), current *atomic.Pointer[snapshot.Snapshot], m *metrics.Metrics, logger *slog.Logger) {
+	snap, err := loadRecovering(load)
+	if err != nil {
 		m.ConfigReloaded(false)
 		logger.Error("config reload refused; the previous config keeps serving", "err", err.Error())
-	}
-	cfg, err := loadConfig(f, getenv)
-	if err != nil {
-		fail(err)
 		return
 	}
-	tree, err := routing.New(cfg.Routes)
-	if err != nil {
-		fail(err)
-		return
-	}
-	st, err := httpapi.NewState(cfg)
-	if err != nil {
-		fail(err)
-		return
-	}
+	running, cfg := current.Load().Config, snap.Config
 	if cfg.Listen != running.Listen || cfg.Redis.URL.Reveal() != running.Redis.URL.Reveal() || cfg.Redis.KeyPrefix != running.Redis.KeyPrefix {
 		logger.Warn("config reload: listen and redis settings change only on restart")
 		cfg.Listen, cfg.Redis = running.Listen, running.Redis
 	}
-	svc.SetRoutes(tree)
-	state.Store(st)
+	current.Store(snap)
 	m.ConfigReloaded(true)
 	logger.Info("config reloaded", "integrations", len(cfg.Integrations), "routes", len(cfg.Routes))
 }
 
-func openRedis(rc config.Redis) (redis.UniversalClient, error) {
-	opts, err := rc.Options()
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
-	}
-	// One retry: a sender that gets 503 retries the whole delivery anyway,
-	// and long retry loops here would only hold its connection open.
-	opts.MaxRetries = 1
-	return redis.NewUniversalClient(opts), nil
-}
-
-// checkRedis warns about a Redis that would lose state. It never stops
-// start-up: Redis may come later, and /readyz says so meanwhile.
-func checkRedis(ctx context.Context, rdb redis.UniversalClient, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		logger.Warn("redis is not reachable yet; ingest answers 503 until it is", "err", err.Error())
-		return
-	}
-	settings, err := rdb.ConfigGet(ctx, "*").Result()
-	if err != nil {
-		return // not every Redis allows CONFIG (managed services, the embedded one)
-	}
-	if p := settings["maxmemory-policy"]; strings.HasPrefix(p, "allkeys-") {
-		logger.Error("redis maxmemory-policy evicts keys alertgate needs; set it to noeviction", "maxmemory_policy", p)
-	}
-	if settings["appendonly"] == "no" && settings["save"] == "" {
-		logger.Warn("redis keeps nothing on disk (no AOF, no snapshots): a Redis restart loses every incident")
-	}
-}
-
-// redisLog adapts go-redis's logger to slog.
-type redisLog struct{ l *slog.Logger }
-
-func (r redisLog) Printf(_ context.Context, format string, v ...any) {
-	r.l.Warn("redis client", "detail", fmt.Sprintf(format, v...))
+// loadRecovering calls load, turning a panic into an error.
+func loadRecovering(load func() (*snapshot.Snapshot, error)) (snap *snapshot.Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			snap, err = nil, fmt.Errorf("panic while loading the config, a bug in alertgate: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return load()
 }
 
 func printDevBanner(w io.Writer, addr string, externalRedis bool) {

@@ -3,7 +3,10 @@ package metrics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +22,38 @@ const (
 	OutcomeAccepted    = "accepted"    // committed to Redis
 	OutcomeInvalid     = "invalid"     // 4xx: can never succeed
 	OutcomeUnavailable = "unavailable" // 503: the sender retries
+	// OutcomeReadFailed counts deliveries whose body could not be read
+	// whole (the sender stalled past the read timeout or hung up): 503, the
+	// sender retries. Their alerts are unknown, so each such delivery
+	// counts once.
+	OutcomeReadFailed = "read_failed"
 )
+
+// DefaultCountsTimeout bounds the Redis count behind alertgate_incidents at
+// each scrape. The count is 48 ZCARDs in one pipeline, well under a
+// millisecond on a healthy Redis; a second means Redis is down or stalled,
+// and waiting longer would only hold up the scrape that has to report it.
+const DefaultCountsTimeout = time.Second
+
+// CountsFunc counts incidents by status; dedupe.Store.Counts is one.
+type CountsFunc func(context.Context) (map[alertgate.IncidentStatus]int64, error)
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	countsTimeout time.Duration
+}
+
+// WithCountsTimeout sets how long a scrape waits for the incident count
+// (DefaultCountsTimeout when d <= 0).
+func WithCountsTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.countsTimeout = d
+		}
+	}
+}
 
 // Metrics is the set of collectors; one per process.
 type Metrics struct {
@@ -34,13 +68,17 @@ type Metrics struct {
 }
 
 // New registers every collector on a fresh registry. counts feeds the
-// incidents-by-state gauge at scrape time.
-func New(counts func(context.Context) (map[alertgate.IncidentStatus]int64, error)) *Metrics {
+// incidents-by-state gauge at scrape time; nil leaves the gauge out.
+func New(counts CountsFunc, opts ...Option) *Metrics {
+	o := options{countsTimeout: DefaultCountsTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		alertsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_alerts_received_total",
-			Help: "Alerts received, by integration and outcome (accepted, invalid, unavailable).",
+			Help: "Alerts received, by integration and outcome (accepted, invalid, unavailable, read_failed: a delivery whose body could not be read, counted once as its alerts are unknown).",
 		}, []string{"integration", "outcome"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_requests_rejected_total",
@@ -70,8 +108,7 @@ func New(counts func(context.Context) (map[alertgate.IncidentStatus]int64, error
 		m.alertsReceived, m.rejections, m.dedupeHits, m.incidentEvents, m.redisLatency, m.configReloads,
 	)
 	if counts != nil {
-		m.Registry.MustRegister(&incidentsCollector{counts: counts, desc: prometheus.NewDesc(
-			"alertgate_incidents", "Incidents by status.", []string{"status"}, nil)})
+		m.Registry.MustRegister(newIncidentsCollector(counts, o.countsTimeout))
 	}
 	return m
 }
@@ -114,24 +151,106 @@ func statusText(code int) string {
 	return string([]byte{digits[code/100], digits[code/10%10], digits[code%10]})
 }
 
+// incidentsCollector serves alertgate_incidents, counted in Redis at scrape
+// time. The scrape must succeed while Redis is down: that is when the 503
+// counters in the same scrape matter most. So the count is bounded by a
+// timeout and, when it fails or times out, the gauge is left out of that
+// scrape (Prometheus marks its series stale) and
+// alertgate_incidents_count_errors_total goes up, in the same scrape. We
+// do not serve the last good value: a count from before an outage, shown as
+// current, would say all is well exactly when it is not.
+//
+// At most one count runs at a time: a scrape that arrives while one is
+// running waits for that one instead of starting another, so concurrent
+// scrapes of a stalled Redis do not pile up, and the timeout holds even for
+// a counts func that ignores its context.
 type incidentsCollector struct {
-	counts func(context.Context) (map[alertgate.IncidentStatus]int64, error)
-	desc   *prometheus.Desc
+	counts  CountsFunc
+	timeout time.Duration
+	desc    *prometheus.Desc
+	errors  prometheus.Counter
+
+	mu      sync.Mutex
+	running *countCall // the count in flight, nil if none
 }
 
-func (c *incidentsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+// countCall is one run of counts; done is closed when counts and err are set.
+type countCall struct {
+	done   chan struct{}
+	counts map[alertgate.IncidentStatus]int64
+	err    error
+}
+
+func newIncidentsCollector(counts CountsFunc, timeout time.Duration) *incidentsCollector {
+	return &incidentsCollector{
+		counts:  counts,
+		timeout: timeout,
+		desc: prometheus.NewDesc("alertgate_incidents",
+			fmt.Sprintf("Incidents by status, counted in Redis at scrape time. Absent from a scrape whose count failed or took over %s (see alertgate_incidents_count_errors_total).", timeout),
+			[]string{"status"}, nil),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "alertgate_incidents_count_errors_total",
+			Help: "Scrapes whose incident count in Redis failed or timed out, leaving alertgate_incidents out of that scrape.",
+		}),
+	}
+}
+
+func (c *incidentsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.desc
+	ch <- c.errors.Desc()
+}
 
 func (c *incidentsCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	counts, err := c.counts(ctx)
+	counts, err := c.count()
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
-		return
+		c.errors.Inc()
+	} else {
+		for _, st := range []alertgate.IncidentStatus{alertgate.Triggered, alertgate.Acknowledged, alertgate.IncidentResolved} {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[st]), string(st))
+		}
 	}
-	for _, st := range []alertgate.IncidentStatus{alertgate.Triggered, alertgate.Acknowledged, alertgate.IncidentResolved} {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[st]), string(st))
+	ch <- c.errors
+}
+
+// count joins the count in flight or starts one, and waits for it at most
+// c.timeout.
+func (c *incidentsCollector) count() (map[alertgate.IncidentStatus]int64, error) {
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	call := c.start()
+	select {
+	case <-call.done:
+		return call.counts, call.err
+	case <-timer.C:
+		return nil, errCountTimeout
 	}
+}
+
+var errCountTimeout = errors.New("incident count timed out")
+
+func (c *incidentsCollector) start() *countCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running != nil {
+		return c.running
+	}
+	call := &countCall{done: make(chan struct{})}
+	c.running = call
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				call.err = fmt.Errorf("incident count panicked: %v", v)
+			}
+			c.mu.Lock()
+			c.running = nil
+			c.mu.Unlock()
+			close(call.done)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		call.counts, call.err = c.counts(ctx)
+	}()
+	return call
 }
 
 // RedisHook returns a go-redis hook that times every command and pipeline.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// Dev mode takes what production takes: a delivery of 3,500 alerts in one
+// group used to fail forever with 503 in dev mode, the embedded Redis's Lua
+// having a smaller stack than real Redis.
+func TestServeDevBigDelivery(t *testing.T) {
+	base := startServe(t, "--dev")
+	const n = 3500
+	type amAlert struct {
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+		StartsAt    string            `json:"startsAt"`
+		EndsAt      string            `json:"endsAt"`
+		Fingerprint string            `json:"fingerprint"`
+	}
+	alerts := make([]amAlert, n)
+	for i := range alerts {
+		alerts[i] = amAlert{
+			Status:      "firing",
+			Labels:      map[string]string{"alertname": "Big", "i": fmt.Sprint(i)},
+			Annotations: map[string]string{},
+			StartsAt:    "2026-12-01T08:00:00Z",
+			EndsAt:      "0001-01-01T00:00:00Z",
+			Fingerprint: fmt.Sprintf("%016x", i+1),
+		}
+	}
+	body, err := json.Marshal(map[string]any{
+		"version": "4", "groupKey": `{}:{alertname="Big"}`, "status": "firing", "receiver": "alertgate",
+		"groupLabels": map[string]string{"alertname": "Big"}, "commonLabels": map[string]string{"alertname": "Big"},
+		"commonAnnotations": map[string]string{}, "externalURL": "http://am:9093", "alerts": alerts,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, got := post(t, base+"/hooks/alertmanager", body)
+	if status != http.StatusOK {
+		t.Fatalf("%d-alert webhook in dev mode: %d %s", n, status, got)
+	}
+	var res struct {
+		Alerts    int      `json:"alerts"`
+		Incidents []string `json:"incidents"`
+	}
+	if err := json.Unmarshal(got, &res); err != nil || res.Alerts != n || len(res.Incidents) != 1 {
+		t.Fatalf("answer %s (%v), want %d alerts in one incident", got, err, n)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/api/v1/incidents/"+res.Incidents[0], nil)
+	req.Header.Set("Authorization", "Bearer dev")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var inc struct {
+		AlertCount int `json:"alert_count"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&inc); err != nil || inc.AlertCount != n {
+		t.Fatalf("incident has %d alerts (%v), want %d", inc.AlertCount, err, n)
+	}
+}
+
+func post(t *testing.T, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer dev")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	got, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, got
+}

@@ -1,0 +1,155 @@
+package snapshot_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/snapshot"
+)
+
+// env is what config/testdata and examples/alertgate.yaml read.
+func env(name string) string {
+	switch name {
+	case "ALERTGATE_TEST_TOKEN", "ALERTGATE_TEST_REDIS_PASSWORD":
+		return "test-" + strings.ToLower(name)
+	}
+	if strings.HasPrefix(name, "ALERTGATE_") {
+		return "example-" + strings.ToLower(name)
+	}
+	return ""
+}
+
+// TestLoadedConfigsBuild: every config that loads (and so passed
+// config.Validate) builds, and every config that does not is refused with
+// the loader's problems, each with its file and line. Before snapshot,
+// a file could load and then fail to build, so check-config said OK to a
+// config serve refused.
+func TestLoadedConfigsBuild(t *testing.T) {
+	files, err := filepath.Glob("../config/testdata/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	files = append(files, "../examples/alertgate.yaml")
+	built := 0
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, loadErr := config.LoadEnv(data, file, env)
+			snap, err := snapshot.Load(data, file, env)
+			switch {
+			case loadErr == nil && err != nil:
+				t.Fatalf("loads but does not build: %v", err)
+			case loadErr != nil && err == nil:
+				t.Fatalf("builds but does not load: %v", loadErr)
+			case err != nil:
+				var le *config.LoadError
+				if !errors.As(err, &le) || err.Error() != loadErr.Error() {
+					t.Fatalf("Load error %v, want the loader's problems %v", err, loadErr)
+				}
+				for _, p := range le.Problems {
+					if p.File != file || p.Line == 0 {
+						t.Errorf("problem without file and line: %+v", p)
+					}
+				}
+				return
+			}
+			built++
+			if len(snap.Config.Integrations) != len(cfg.Integrations) || snap.Receivers == nil || snap.Routes == nil {
+				t.Fatalf("snapshot %+v", snap)
+			}
+			for _, in := range cfg.Integrations {
+				if _, got, ok := snap.Receivers.Get(in.Name); !ok || got.Name != in.Name {
+					t.Errorf("no receiver for integration %q", in.Name)
+				}
+			}
+		})
+	}
+	if built < 2 {
+		t.Errorf("only %d files built; the valid ones should", built)
+	}
+}
+
+func TestBuild(t *testing.T) {
+	cfg := &config.Config{
+		Integrations: []config.Integration{{Name: "am", Type: config.TypeAlertmanager, Tokens: []config.Secret{"t"}}},
+		Routes:       []config.Route{{Name: "db", Match: map[string]string{"team": "db"}, MatchRE: map[string]string{"env": "prod|staging"}}},
+	}
+	cfg.ApplyDefaults()
+	snap, err := snapshot.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Config != cfg {
+		t.Error("Config is not the config built")
+	}
+	if r, _, ok := snap.Receivers.Get("am"); !ok || r.Type() != config.TypeAlertmanager {
+		t.Errorf("Receivers.Get(am) = %v, %v", r, ok)
+	}
+	for labels, want := range map[string]string{"db/prod": "db", "db/prod2": config.DefaultRouteName, "web/prod": config.DefaultRouteName} {
+		team, envName, _ := strings.Cut(labels, "/")
+		a := &alertgate.Alert{Source: "am", Labels: map[string]string{"team": team, "env": envName}}
+		if got := snap.Routes.Match(a); got.Name != want {
+			t.Errorf("%s routes to %q, want %q", labels, got.Name, want)
+		}
+	}
+	// The built-in route has the defaults of a configured route.
+	dflt := snap.Routes.Match(&alertgate.Alert{})
+	if dflt.AutoResolve != config.DefaultAutoResolve || dflt.ReopenWindow != config.DefaultReopenWindow {
+		t.Errorf("built-in route: auto_resolve %v reopen %v", dflt.AutoResolve, dflt.ReopenWindow)
+	}
+}
+
+// Build validates: a config made in code (or changed after loading, as
+// the command line's overrides do) gets the same problems as a file.
+func TestBuildValidates(t *testing.T) {
+	cfg := &config.Config{
+		Integrations: []config.Integration{{Name: "am", Type: config.TypeAlertmanager, Tokens: []config.Secret{"t"},
+			Labels: map[string]string{strings.Repeat("x", 300): "v"}}},
+		Routes: []config.Route{{Name: "r", MatchRE: map[string]string{"a": "a)|(b"}}},
+	}
+	cfg.ApplyDefaults()
+	_, err := snapshot.Build(cfg)
+	var le *config.LoadError
+	if !errors.As(err, &le) || len(le.Problems) != 2 {
+		t.Fatalf("Build = %v, want a *config.LoadError with 2 problems", err)
+	}
+	if got := err.Error(); strings.Contains(got, "bug") || !strings.Contains(got, "integrations[0].labels.xxx") || !strings.Contains(got, "routes[0].match_re.a") {
+		t.Errorf("Build error:\n%s", got)
+	}
+}
+
+// FuzzLoadedConfigsBuild: whatever config loads also builds. Build failing
+// after config.Validate passed would be a rule missing from Validate, and
+// check-config would say OK to a config serve refuses.
+func FuzzLoadedConfigsBuild(f *testing.F) {
+	files, err := filepath.Glob("../config/testdata/*.yml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range append(files, "../examples/alertgate.yaml") {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Named inside testdata, so relative *_file paths find the seeds'
+		// secret files.
+		cfg, err := config.LoadEnv(data, "../config/testdata/fuzz.yml", env)
+		if err != nil {
+			return
+		}
+		if _, err := snapshot.Build(cfg); err != nil {
+			t.Fatalf("loaded but did not build: %v", err)
+		}
+	})
+}
