@@ -25,6 +25,7 @@ import (
 	"github.com/alertgate/alertgate/dedupe"
 	"github.com/alertgate/alertgate/httpapi"
 	"github.com/alertgate/alertgate/incident"
+	"github.com/alertgate/alertgate/internal/lifecycle"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/snapshot"
 )
@@ -143,7 +144,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	cfg := snap.Config // not yet published: start-up may still set it
 	if getenv("GOGC") == "" {
 		// Ingest allocates briskly and keeps little: the live heap stays
 		// around ten megabytes, so collecting at 5× it instead of 2× costs
@@ -151,26 +151,113 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// alerts per second in 100-alert batches. GOGC overrides it.
 		debug.SetGCPercent(400)
 	}
-	if f.dev && f.redisURL == "" {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.Start(); err != nil {
-			return fmt.Errorf("start embedded redis: %w", err)
-		}
-		defer mr.Close()
-		cfg.Redis.URL = config.Secret("redis://" + mr.Addr())
+	if limit, source := setDefaultMemoryLimit(getenv); limit > 0 {
+		logger.Info("memory limit set", "bytes", limit, "source", source)
 	}
-
 	// go-redis prints its own complaints (failed dials while Redis is
 	// down) with the standard logger; route them into ours so the log
 	// stays one structured stream.
 	redis.SetLogger(redisLog{logger})
+
+	s := &server{flags: f, getenv: getenv, stdout: stdout, logger: logger, hup: hup}
+	s.current.Store(snap)
+	sup := lifecycle.New(logger)
+	for _, c := range s.components() {
+		sup.Add(c)
+	}
+	logger.Info("alertgate starting", "version", buildVersion(), "dev", f.dev)
+	if err := sup.Run(ctx); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// server is one running alertgate: what its components share.
+type server struct {
+	flags  serveFlags
+	getenv func(string) string
+	stdout io.Writer
+	logger *slog.Logger
+	hup    <-chan os.Signal
+
+	// current is the one pointer to the serving config: a reload swaps
+	// it whole.
+	current atomic.Pointer[snapshot.Snapshot]
+
+	embedded *miniredis.Miniredis
+	rdb      redis.UniversalClient
+	metrics  *metrics.Metrics
+	srv      *http.Server
+	ln       net.Listener
+}
+
+// components are the parts of a running alertgate, in start order; they
+// stop in reverse. Each Start readies what the next one uses:
+//
+//  1. embedded redis (--dev only): the in-process Redis;
+//  2. redis: the client, the start-up checks, the store, the pipeline and
+//     the HTTP handler over them;
+//  3. config reload: SIGHUP swaps the snapshot;
+//  4. (to come: the escalation engine, then the delivery workers);
+//  5. http: binds the port, serves; stops first, finishing requests in
+//     flight while everything they use still runs.
+//
+// A component whose Run ends on its own takes the process down (exit 1).
+func (s *server) components() []lifecycle.Component {
+	var cs []lifecycle.Component
+	if s.flags.dev && s.flags.redisURL == "" {
+		cs = append(cs, lifecycle.Component{
+			Name: "embedded redis",
+			Start: func(context.Context) error {
+				s.embedded = miniredis.NewMiniRedis()
+				if err := s.embedded.Start(); err != nil {
+					return fmt.Errorf("start embedded redis: %w", err)
+				}
+				// Not published yet: nothing reads the snapshot before
+				// the next components start.
+				s.current.Load().Config.Redis.URL = config.Secret("redis://" + s.embedded.Addr())
+				return nil
+			},
+			Stop: func(context.Context) error { s.embedded.Close(); return nil },
+		})
+	}
+	cs = append(cs,
+		lifecycle.Component{Name: "redis", Start: s.startRedis, Stop: func(context.Context) error { return s.rdb.Close() }},
+		lifecycle.Component{Name: "config reload", Run: s.reloadOnHUP},
+		lifecycle.Component{
+			Name:  "http",
+			Start: s.listen,
+			Run: func(context.Context) error {
+				if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+					return fmt.Errorf("serve: %w", err)
+				}
+				return nil
+			},
+			Stop: func(ctx context.Context) error {
+				s.logger.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout)
+				if err := s.srv.Shutdown(ctx); err != nil {
+					_ = s.srv.Close()
+					return fmt.Errorf("shutdown: %w", err)
+				}
+				return nil
+			},
+			StopTimeout: shutdownTimeout,
+		},
+	)
+	return cs
+}
+
+// startRedis opens the Redis client, checks Redis, and builds the store,
+// the pipeline and the HTTP handler over it.
+func (s *server) startRedis(ctx context.Context) error {
+	cfg := s.current.Load().Config
 	rdb, err := openRedis(cfg.Redis)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = rdb.Close() }()
-	checkRedis(ctx, rdb, logger)
-
+	s.rdb = rdb
+	checkRedis(ctx, rdb, s.logger)
 	store := dedupe.NewStore(rdb, cfg.Redis.KeyPrefix)
 	// A script that Redis refuses to compile is our bug and would fail
 	// every delivery: refuse to start. An unreachable Redis only delays
@@ -178,62 +265,45 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := store.Check(ctx); err != nil && alertgate.ErrorCode(err) == alertgate.EINTERNAL {
 		return fmt.Errorf("redis: %w", err)
 	}
-	m := metrics.New(store.Counts)
-	rdb.AddHook(m.RedisHook())
-	svc := incident.NewService(store, incident.Options{Logger: logger, Observer: m})
-	// The one pointer to the serving config: a reload swaps it whole.
-	var current atomic.Pointer[snapshot.Snapshot]
-	current.Store(snap)
+	s.metrics = metrics.New(store.Counts)
+	rdb.AddHook(s.metrics.RedisHook())
+	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics})
+	s.srv = httpapi.NewHTTPServer(httpapi.NewServer(httpapi.Deps{
+		Logger:    s.logger,
+		Snapshot:  s.current.Load,
+		Incidents: svc,
+		Metrics:   s.metrics,
+		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+	}), s.logger)
+	return nil
+}
 
-	srv := &http.Server{
-		Handler: httpapi.NewServer(httpapi.Deps{
-			Logger:    logger,
-			Snapshot:  current.Load,
-			Incidents: svc,
-			Metrics:   m,
-			Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	addr := ln.Addr().String()
-	logger.Info("alertgate started", "version", buildVersion(), "listen", addr, "dev", f.dev)
-	fmt.Fprintf(stdout, "alertgate listening on http://%s\n", addr)
-	if f.dev {
-		printDevBanner(stdout, addr, f.redisURL != "")
-	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
+// reloadOnHUP reloads the config on every SIGHUP until ctx ends.
+func (s *server) reloadOnHUP(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			logger.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout)
-			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			logger.Info("stopped")
 			return nil
-		case err := <-serveErr:
-			if errors.Is(err, http.ErrServerClosed) {
-				return nil
-			}
-			return fmt.Errorf("serve: %w", err)
-		case <-hup:
-			reload(func() (*snapshot.Snapshot, error) { return loadSnapshot(f, getenv) }, &current, m, logger)
+		case <-s.hup:
+			reload(func() (*snapshot.Snapshot, error) { return loadSnapshot(s.flags, s.getenv) }, &s.current, s.metrics, s.logger)
 		}
 	}
+}
+
+// listen binds the listen address and says where alertgate listens.
+func (s *server) listen(context.Context) error {
+	ln, err := httpapi.Listen(s.current.Load().Config.Listen, httpapi.DefaultMaxConns)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	addr := ln.Addr().String()
+	s.logger.Info("alertgate started", "version", buildVersion(), "listen", addr, "dev", s.flags.dev)
+	fmt.Fprintf(s.stdout, "alertgate listening on http://%s\n", addr)
+	if s.flags.dev {
+		printDevBanner(s.stdout, addr, s.flags.redisURL != "")
+	}
+	return nil
 }
 
 // reload re-reads the config on SIGHUP, builds a new snapshot with load
