@@ -202,4 +202,5 @@ func apiError(d Deps, w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		d.Logger.Log(r.Context(), logLevel(status), "api request failed", "path", r.URL.Path, "status", status, "err", err.Error())
 	}
+	countInternal(d, "api", status)
 }

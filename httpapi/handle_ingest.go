@@ -55,7 +55,7 @@ func handleIngest(d Deps) http.Handler {
 		}
 		acc, err := d.Incidents.Accept(r.Context(), snap.Routes, name, batch, false)
 		if err != nil {
-			d.Metrics.AlertsReceived(name, metrics.OutcomeUnavailable, len(batch.Alerts))
+			d.Metrics.AlertsReceived(name, notCommitted(err), len(batch.Alerts))
 			reject(d, w, r, name, err, snap)
 			return
 		}
@@ -70,6 +70,23 @@ func reject(d Deps, w http.ResponseWriter, r *http.Request, integration string, 
 	status := writeError(w, err, snap.Config.Ingest.RetryAfter)
 	logRejection(d.Logger, r, integration, status, err)
 	d.Metrics.Rejected(integration, status)
+	countInternal(d, "ingest", status)
+}
+
+// notCommitted is the outcome of alerts whose commit failed: unavailable
+// (503, Redis could not answer) or failed (500, our bug).
+func notCommitted(err error) string {
+	if HTTPStatus(err) == http.StatusServiceUnavailable {
+		return metrics.OutcomeUnavailable
+	}
+	return metrics.OutcomeFailed
+}
+
+// countInternal counts a 500 answer, where it happened.
+func countInternal(d Deps, where string, status int) {
+	if status == http.StatusInternalServerError {
+		d.Metrics.InternalError(where)
+	}
 }
 
 func logRejection(logger *slog.Logger, r *http.Request, integration string, status int, err error) {

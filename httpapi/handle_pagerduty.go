@@ -27,6 +27,7 @@ func handlePagerDuty(d Deps) http.Handler {
 			encode(w, code, resp)
 			logRejection(d.Logger, r, integration, code, err)
 			d.Metrics.Rejected(integration, code)
+			countInternal(d, "pagerduty", code)
 		}
 		body, err := readBody(w, r, snap.Config.Ingest.MaxBodyBytes)
 		if err != nil {
@@ -51,7 +52,7 @@ func handlePagerDuty(d Deps) http.Handler {
 			return
 		}
 		if _, err := d.Incidents.Accept(r.Context(), snap.Routes, in.Name, batch, true); err != nil {
-			d.Metrics.AlertsReceived(in.Name, metrics.OutcomeUnavailable, len(batch.Alerts))
+			d.Metrics.AlertsReceived(in.Name, notCommitted(err), len(batch.Alerts))
 			fail(in.Name, err)
 			return
 		}

@@ -47,19 +47,20 @@ func NewServer(d Deps) http.Handler {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, alertgate.Errorf(alertgate.EMETHOD, "method %s not allowed here", r.Method), 0)
 	})
-	return recoverPanics(d.Logger, r)
+	return recoverPanics(d, r)
 }
 
 // recoverPanics turns a handler panic into a logged 500 instead of a
 // dropped connection. It should never fire; when it does, it is our bug.
-func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+func recoverPanics(d Deps, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
 					panic(v)
 				}
-				logger.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				d.Logger.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				d.Metrics.InternalError("panic")
 				writeError(w, alertgate.Errorf(alertgate.EINTERNAL, "internal error"), 0)
 			}
 		}()

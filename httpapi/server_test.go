@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/dedupe"
 	"github.com/alertgate/alertgate/httpapi"
@@ -37,11 +39,15 @@ integrations:
 `
 
 type fixture struct {
-	srv *httptest.Server
-	log *bytes.Buffer
+	srv    *httptest.Server
+	log    *bytes.Buffer
+	rdb    redis.UniversalClient
+	prefix string
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture serves testConfig over the test Redis. The test fails on any
+// ERROR log, except those logOpts allow.
+func newFixture(t *testing.T, logOpts ...testlog.Option) *fixture {
 	t.Helper()
 	rdb, prefix := redistest.New(t)
 	snap, err := snapshot.Load([]byte(testConfig), "test.yaml", func(string) string { return "" })
@@ -50,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	store := dedupe.NewStore(rdb, prefix)
 	logBuf := &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logBuf, testlog.NewLog(t)), nil)) // fails the test on any ERROR
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logBuf, testlog.NewLog(t, logOpts...)), nil)) // fails the test on any ERROR
 	m := metrics.New(store.Counts)
 	var current atomic.Pointer[snapshot.Snapshot]
 	current.Store(snap)
@@ -63,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, log: logBuf}
+	return &fixture{srv: srv, log: logBuf, rdb: rdb, prefix: prefix}
 }
 
 func (f *fixture) do(t *testing.T, method, path, token, body string) (*http.Response, []byte) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/internal/redistest"
+	"github.com/alertgate/alertgate/internal/testlog"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -72,7 +72,7 @@ func newReloadFixture(t *testing.T) *reloadFixture {
 	}
 	f.pinned.Store(f.a)
 	store := dedupe.NewStore(rdb, prefix)
-	logger := slog.New(slog.DiscardHandler)
+	logger := testlog.New(t)
 	f.svc = incident.NewService(store, incident.Options{Logger: logger})
 	f.h = httpapi.NewServer(httpapi.Deps{
 		Logger: logger,

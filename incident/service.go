@@ -20,12 +20,18 @@ import (
 // Observer hears what the pipeline did; metrics implement it. Every method
 // must be cheap and safe for concurrent use.
 type Observer interface {
-	Ingested(integration string, r dedupe.Result)
+	// IncidentEvent hears that ingest opened, reopened or auto-resolved an
+	// incident ("opened", "reopened", "resolved").
+	IncidentEvent(event string)
+	// Duplicates hears that n alerts of a delivery from integration were
+	// seen before, unchanged.
+	Duplicates(integration string, n int)
 }
 
 type nopObserver struct{}
 
-func (nopObserver) Ingested(string, dedupe.Result) {}
+func (nopObserver) IncidentEvent(string)   {}
+func (nopObserver) Duplicates(string, int) {}
 
 // Service accepts alerts and changes incidents.
 type Service struct {
@@ -115,12 +121,14 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 			return acc, err
 		}
 		truncated = 0 // reported once, on the first group
-		s.observer.Ingested(integration, res)
+		if res.Duplicates > 0 {
+			s.observer.Duplicates(integration, res.Duplicates)
+		}
 		acc.Duplicates += res.Duplicates
 		if res.IncidentID != "" {
 			acc.Incidents = append(acc.Incidents, res.IncidentID)
 		}
-		s.logOutcome(integration, g, res)
+		s.observe(integration, g, res)
 		if indexAlerts && res.IncidentID != "" {
 			keys := make([]string, len(g.alerts))
 			for i := range g.alerts {
@@ -139,9 +147,12 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 	return acc, nil
 }
 
-func (s *Service) logOutcome(integration string, g *groupBatch, r dedupe.Result) {
+// observe tells the observer and the log what a group's commit did to its
+// incident.
+func (s *Service) observe(integration string, g *groupBatch, r dedupe.Result) {
 	switch r.Outcome {
 	case dedupe.Opened, dedupe.Reopened, dedupe.Resolved:
+		s.observer.IncidentEvent(string(r.Outcome))
 		s.logger.Info("incident "+string(r.Outcome),
 			"incident_id", r.IncidentID, "route", g.route.Name, "integration", integration, "alerts", len(g.alerts))
 	}

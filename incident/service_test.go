@@ -1,6 +1,7 @@
 package incident_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/alertgate/alertgate/dedupe"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/redistest"
+	"github.com/alertgate/alertgate/internal/testlog"
 	"github.com/alertgate/alertgate/routing"
 )
 
@@ -16,16 +18,21 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-type recorder struct{ results []dedupe.Result }
+type recorder struct {
+	events     []string
+	duplicates int
+}
 
-func (r *recorder) Ingested(_ string, res dedupe.Result) { r.results = append(r.results, res) }
+func (r *recorder) IncidentEvent(event string) { r.events = append(r.events, event) }
+func (r *recorder) Duplicates(_ string, n int) { r.duplicates += n }
 
 func newService(t *testing.T, routes []config.Route) (*incident.Service, *routing.Tree, *clock, *recorder) {
 	t.Helper()
 	rdb, prefix := redistest.New(t)
 	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	rec := &recorder{}
-	return incident.NewService(dedupe.NewStore(rdb, prefix), incident.Options{Now: c.now, Observer: rec}), mustTree(t, routes), c, rec
+	svc := incident.NewService(dedupe.NewStore(rdb, prefix), incident.Options{Now: c.now, Observer: rec, Logger: testlog.New(t)})
+	return svc, mustTree(t, routes), c, rec
 }
 
 func mustTree(t *testing.T, routes []config.Route) *routing.Tree {
@@ -83,8 +90,8 @@ func TestAcceptSplitsGroups(t *testing.T) {
 	if web.Route != "default" || web.Service != "shop" {
 		t.Errorf("web incident: route %s service %s, want default and the alert's service", web.Route, web.Service)
 	}
-	if len(rec.results) != 2 || rec.results[0].Outcome != dedupe.Opened {
-		t.Errorf("observer heard %+v", rec.results)
+	if got, want := fmt.Sprint(rec.events), "[opened opened]"; got != want {
+		t.Errorf("observer heard events %s, want %s", got, want)
 	}
 }
 

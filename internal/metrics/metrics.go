@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
-	"github.com/alertgate/alertgate/dedupe"
 )
 
 // Alert outcomes, the "outcome" label of alertgate_alerts_received_total.
@@ -22,6 +21,7 @@ const (
 	OutcomeAccepted    = "accepted"    // committed to Redis
 	OutcomeInvalid     = "invalid"     // 4xx: can never succeed
 	OutcomeUnavailable = "unavailable" // 503: the sender retries
+	OutcomeFailed      = "failed"      // 500: our bug; the sender retries
 	// OutcomeReadFailed counts deliveries whose body could not be read
 	// whole (the sender stalled past the read timeout or hung up): 503, the
 	// sender retries. Their alerts are unknown, so each such delivery
@@ -65,6 +65,7 @@ type Metrics struct {
 	incidentEvents *prometheus.CounterVec
 	redisLatency   *prometheus.HistogramVec
 	configReloads  *prometheus.CounterVec
+	internalErrors *prometheus.CounterVec
 }
 
 // New registers every collector on a fresh registry. counts feeds the
@@ -101,11 +102,15 @@ func New(counts CountsFunc, opts ...Option) *Metrics {
 			Name: "alertgate_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
 		}, []string{"result"}),
+		internalErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alertgate_internal_errors_total",
+			Help: "Requests answered 500 (a failed Redis script, stored data that does not decode, a panic), by where: ingest, pagerduty, api, panic. Each is logged at ERROR.",
+		}, []string{"where"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.alertsReceived, m.rejections, m.dedupeHits, m.incidentEvents, m.redisLatency, m.configReloads,
+		m.alertsReceived, m.rejections, m.dedupeHits, m.incidentEvents, m.redisLatency, m.configReloads, m.internalErrors,
 	)
 	if counts != nil {
 		m.Registry.MustRegister(newIncidentsCollector(counts, o.countsTimeout))
@@ -132,16 +137,18 @@ func (m *Metrics) ConfigReloaded(ok bool) {
 	m.configReloads.WithLabelValues(r).Inc()
 }
 
-// Ingested implements incident.Observer.
-func (m *Metrics) Ingested(integration string, r dedupe.Result) {
-	if r.Duplicates > 0 {
-		m.dedupeHits.WithLabelValues(integration).Add(float64(r.Duplicates))
-	}
-	switch r.Outcome {
-	case dedupe.Opened, dedupe.Reopened, dedupe.Resolved:
-		m.incidentEvents.WithLabelValues(string(r.Outcome)).Inc()
-	}
+// IncidentEvent implements incident.Observer.
+func (m *Metrics) IncidentEvent(event string) { m.incidentEvents.WithLabelValues(event).Inc() }
+
+// Duplicates implements incident.Observer.
+func (m *Metrics) Duplicates(integration string, n int) {
+	m.dedupeHits.WithLabelValues(integration).Add(float64(n))
 }
+
+// InternalError counts a request answered 500: our bug (a failed script,
+// data that does not decode, a panic), which an operator must look at.
+// where is "ingest", "pagerduty", "api" or "panic".
+func (m *Metrics) InternalError(where string) { m.internalErrors.WithLabelValues(where).Inc() }
 
 func statusText(code int) string {
 	const digits = "0123456789"
