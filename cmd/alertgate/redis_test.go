@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/config"
@@ -45,4 +50,35 @@ func TestRedisClientNeverResends(t *testing.T) {
 	if got := sent.Load() - before; got != 1 {
 		t.Fatalf("the note was sent %d times during the stall, want once", got)
 	}
+}
+
+// While Redis is down a request dials once and fails, instead of holding
+// its sender through go-redis's default five dials 100 ms apart.
+func TestRedisClientDialsOncePerRequest(t *testing.T) {
+	rdb, err := openRedis(config.Redis{URL: config.Secret("redis://" + redistest.ClosedAddr(t)), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	var dials atomic.Int64
+	rdb.AddHook(dialCounter{&dials})
+	if err := rdb.Ping(t.Context()).Err(); err == nil {
+		t.Fatal("ping of a closed port succeeded")
+	}
+	if got := dials.Load(); got != 1 {
+		t.Fatalf("one request dialled %d times, want once", got)
+	}
+}
+
+type dialCounter struct{ n *atomic.Int64 }
+
+func (d dialCounter) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d.n.Add(1)
+		return next(ctx, network, addr)
+	}
+}
+func (dialCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
