@@ -1,7 +1,6 @@
 package dedupe_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -27,8 +26,8 @@ func TestRepeatedRequestChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again != first {
-			t.Fatalf("repeated ingest answered %+v, want the first answer %+v", again, first)
+		if want := (dedupe.Result{IncidentID: first.IncidentID, Outcome: dedupe.Updated, Status: alertgate.Triggered}); again != want {
+			t.Fatalf("repeated ingest answered %+v, want %+v: nothing new, nothing duplicated", again, want)
 		}
 		note := dedupe.Change{Action: dedupe.Note, Actor: "user:alice", Message: "looking", RequestID: "req-2", Now: t0.Add(2 * time.Second)}
 		for range 3 {
@@ -48,16 +47,26 @@ func TestRepeatedRequestChangesNothing(t *testing.T) {
 		if got, want := count(inc.Timeline, alertgate.EventNote), 2; got != want {
 			t.Errorf("%d notes on the timeline, want %d", got, want)
 		}
-		// The memory is bounded: after enough other requests the first is
-		// forgotten, and a repeat would count again.
-		for i := range 8 {
-			d := dedupe.Delivery{Alerts: []alertgate.Alert{alert("a", alertgate.Firing)}, Actor: "integration:am", RequestID: "other-" + strconv.Itoa(i), Now: t0}
-			if _, err := s.Ingest(t.Context(), group, d); err != nil {
-				t.Fatal(err)
+		// A repeat of the request that auto-resolved the incident changes
+		// nothing either: it neither reopens it nor opens another.
+		g2 := group
+		g2.Key = "resolving"
+		opened := mustIngest(t, s, g2, t0, alert("a", alertgate.Firing), alert("b", alertgate.Firing))
+		resolve := dedupe.Delivery{Alerts: []alertgate.Alert{alert("a", alertgate.Resolved), alert("b", alertgate.Firing), alert("b", alertgate.Resolved)},
+			Actor: "integration:am", RequestID: "resolve-1", Now: t0.Add(time.Minute)}
+		for i := range 2 {
+			r, err := s.Ingest(t.Context(), g2, resolve)
+			if err != nil || r.IncidentID != opened.IncidentID || r.Status != alertgate.IncidentResolved {
+				t.Fatalf("resolving delivery, copy %d: %+v, %v; want incident %s resolved", i+1, r, err, opened.IncidentID)
 			}
 		}
-		if r, err := s.Ingest(t.Context(), group, dedupe.Delivery{Alerts: d.Alerts, Actor: d.Actor, RequestID: "req-1", Now: t0}); err != nil || r.Duplicates != 1 {
-			t.Fatalf("req-1 after 8 others: %+v, %v; want it applied again as a duplicate", r, err)
+		inc = mustGet(t, s, opened.IncidentID)
+		if inc.Reopened != 0 || count(inc.Timeline, alertgate.EventResolved) != 1 {
+			t.Errorf("after the repeat: reopened %d, %d resolved entries; want 0 and 1", inc.Reopened, count(inc.Timeline, alertgate.EventResolved))
+		}
+		// Another delivery later carries on as usual.
+		if r := mustIngest(t, s, g2, t0.Add(2*time.Minute), alert("a", alertgate.Firing)); r.Outcome != dedupe.Reopened {
+			t.Errorf("a new firing delivery: %+v, want the incident reopened", r)
 		}
 	})
 }

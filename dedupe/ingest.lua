@@ -1,8 +1,8 @@
 -- ingest: apply one batch of alerts of one group, atomically.
 --
--- KEYS[1]  the group's hash (K.group(ghash)): open, last, reqs
--- KEYS[2]  the shard's incident id counter (K.seq)
--- KEYS[3]  the shard's index of every incident (K.incidents)
+-- KEYS[1]  the group's hash (K.group(ghash)): open, last
+-- KEYS[2]  the shard's incident id counter (K.seq())
+-- KEYS[3]  the shard's index of every incident (K.incidents())
 -- Header (besides base, now, req, actor):
 --   shard, shards    a new incident's id is seq * shards + shard
 --   route, group_key, ghash
@@ -13,84 +13,115 @@
 --   truncated        alerts the sender dropped (0 if none)
 -- ARGV[2…]: per alert, ALERT_WIDTH values: key, status, severity, digest, json
 --
+-- Every alert's meta records the request that last changed it:
+--   "status|first_seen|last_seen|received|digest|req"
+-- (metas written before the request id came have five fields). A repeat of
+-- a request (same req: a client resent it after a timeout) finds its own id
+-- on its alerts and changes nothing: no alert is counted twice, no second
+-- incident opens, a resolved incident does not reopen. It answers with
+-- nothing new and nothing duplicated.
+--
 -- Returns {incident, outcome, new, duplicates, changed, stale, status}:
 -- outcome is "opened", "reopened", "updated", "resolved" (auto-resolved by
--- this batch) or "stale" (nothing open and nothing firing). A repeat of a
--- request (same req) returns the first answer and changes nothing.
+-- this batch) or "stale" (nothing open and nothing firing).
 
 local ALERT_WIDTH = 5
 local group = KEYS[1]
 
-local prev = replayed(group)
-if prev then return prev end
+local function answer(incident, outcome, new, duplicates, changed, stale, status)
+  return {incident, outcome, new, duplicates, changed, stale, status or ''}
+end
 
 local n = (#ARGV - 1) / ALERT_WIDTH
 local function arg(i, field) return ARGV[2 + i * ALERT_WIDTH + field] end
 
 local anyFiring = false
+local keys, inBatch, distinct = {}, {}, 0
 for i = 0, n - 1 do
+  local key = arg(i, 0)
+  keys[i + 1] = key
+  if not inBatch[key] then inBatch[key], distinct = true, distinct + 1 end
   if arg(i, 1) == 'firing' then anyFiring = true end
 end
 
-local id = redis.call('HGET', group, 'open')
-local outcome = 'updated'
-local isOpen = true
+-- parseMeta splits an alert's meta; req is '' in a five-field meta.
+local function parseMeta(meta)
+  local st, fs, ls, cnt, dg, rest = string.match(meta, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)(.*)$')
+  return st, fs, ls, cnt, dg, string.sub(rest, 2)
+end
 
-if not id then
+-- The group's open incident, else its last one: the incident this batch
+-- changes, unless it opens a new one.
+local g = redis.call('HMGET', group, 'open', 'last')
+local isOpen = g[1] ~= false
+local id = g[1] or g[2]
+local incStatus, incSev, firing, count, triggeredAt, resolvedAt
+local metas, repeated, nRepeated = {}, {}, 0
+if id then
+  local f = redis.call('HMGET', K.incident(id), 'status', 'severity', 'firing', 'alert_count', 'triggered_at', 'resolved_at')
+  incStatus, incSev, firing, count = f[1], f[2], tonumber(f[3]), tonumber(f[4])
+  triggeredAt, resolvedAt = tonumber(f[5]), tonumber(f[6])
+  local got = hmgetMany(K.ameta(id), keys)
+  for i = 1, n do
+    local meta = got[i]
+    if meta then
+      metas[keys[i]] = meta
+      local _, _, _, _, _, req = parseMeta(meta)
+      if req == H.req and not repeated[keys[i]] then
+        repeated[keys[i]] = true
+        nRepeated = nRepeated + 1
+      end
+    end
+  end
+  if n > 0 and nRepeated == distinct then
+    -- Every alert of the batch was applied by this very request already.
+    return answer(id, isOpen and 'updated' or 'stale', 0, 0, 0, 0, incStatus)
+  end
+end
+
+local outcome = 'updated'
+
+if not isOpen then
   if not anyFiring then
     -- Only resolutions, and no open incident: they belong to the last one,
     -- if any; it stays resolved.
-    id = redis.call('HGET', group, 'last')
     if not id then
-      return cjson.encode({incident = '', outcome = 'stale', new = 0, duplicates = 0, changed = 0, stale = n, status = ''})
+      return answer('', 'stale', 0, 0, 0, n, '')
     end
-    isOpen = false
     outcome = 'stale'
   else
-    local last = redis.call('HGET', group, 'last')
-    local resolvedAt = nil
-    if last then
-      resolvedAt = tonumber(redis.call('HGET', K.incident(last), 'resolved_at'))
-    end
-    if last and H.reopen_ms > 0 and resolvedAt and now - resolvedAt <= H.reopen_ms then
-      id = last
-      local inc = K.incident(id)
-      setStatus(id, ST.resolved, ST.triggered, tonumber(redis.call('HGET', inc, 'triggered_at')))
-      redis.call('HDEL', inc, 'resolved_at', 'acknowledged_at')
-      redis.call('HINCRBY', inc, 'reopened', 1)
-      addEntry(EV.reopened)
+    if id and H.reopen_ms > 0 and resolvedAt and now - resolvedAt <= H.reopen_ms then
+      setStatus(id, ST_resolved, ST_triggered, triggeredAt)
+      redis.call('HDEL', K.incident(id), 'resolved_at', 'acknowledged_at')
+      redis.call('HINCRBY', K.incident(id), 'reopened', 1)
+      incStatus = ST_triggered
+      addEntry(EV_reopened)
       outcome = 'reopened'
     else
       local seq = redis.call('INCR', KEYS[2])
       id = string.format('%d', seq * H.shards + H.shard)
+      incStatus, incSev, firing, count, triggeredAt = ST_triggered, 'info', 0, 0, now
+      metas, repeated = {}, {} -- the last incident's alerts are not this one's
       redis.call('HSET', K.incident(id),
-        'id', id, 'title', H.title, 'service', H.service, 'severity', 'info',
-        'status', ST.triggered, 'route', H.route, 'group_key', H.group_key,
+        'id', id, 'title', H.title, 'service', H.service, 'severity', incSev,
+        'status', incStatus, 'route', H.route, 'group_key', H.group_key,
         'ghash', H.ghash, 'triggered_at', now, 'updated_at', now,
         'alert_count', 0, 'firing', 0, 'reopened', 0)
       redis.call('ZADD', KEYS[3], now, id)
-      redis.call('ZADD', K.status(ST.triggered), now, id)
-      addEntry(EV.triggered, nil, H.title)
+      redis.call('ZADD', K.status(ST_triggered), now, id)
+      addEntry(EV_triggered, nil, H.title)
       outcome = 'opened'
     end
+    isOpen = true
     redis.call('HSET', group, 'open', id, 'last', id)
   end
 end
 
-local inc = K.incident(id)
 local metaKey = K.ameta(id)
 local newCount, dups, changed, stale = 0, 0, 0, 0
 local firingDelta, countDelta = 0, 0
 local maxSev = 0
 local resolvedSome = false
-
-local keys = {}
-for i = 0, n - 1 do keys[i + 1] = arg(i, 0) end
-local got = hmgetMany(metaKey, keys)
-local metas = {}
-for i = 1, n do
-  if got[i] then metas[keys[i]] = got[i] end
-end
 
 local metaWrites, alertWrites = {}, {}
 local written = {} -- key → index in metaWrites, so a key twice in a batch is written once
@@ -107,29 +138,32 @@ local function putMeta(key, value)
   metas[key] = value
 end
 
+local mark = '|' .. (H.req or '')
 for i = 0, n - 1 do
   local key, status, sev, digest, json = arg(i, 0), arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4)
   local meta = metas[key]
-  if not meta then
+  if repeated[key] and not written[key] then
+    -- applied by this request already: a repeat changes nothing
+  elseif not meta then
     if status == 'firing' or isOpen then
       alertWrites[#alertWrites + 1] = key
       alertWrites[#alertWrites + 1] = json
-      putMeta(key, status .. '|' .. now .. '|' .. now .. '|1|' .. digest)
+      putMeta(key, status .. '|' .. now .. '|' .. now .. '|1|' .. digest .. mark)
       countDelta = countDelta + 1
       newCount = newCount + 1
       if status == 'firing' then
         firingDelta = firingDelta + 1
-        addEntry(EV.alert_added, key)
+        addEntry(EV_alert_added, key)
       else
         resolvedSome = true
-        addEntry(EV.alert_resolved, key)
+        addEntry(EV_alert_resolved, key)
       end
     else
       stale = stale + 1
     end
   else
-    local st, fs, _, cnt, dg = string.match(meta, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-    putMeta(key, status .. '|' .. fs .. '|' .. now .. '|' .. (tonumber(cnt) + 1) .. '|' .. digest)
+    local st, fs, _, cnt, dg = parseMeta(meta)
+    putMeta(key, status .. '|' .. fs .. '|' .. now .. '|' .. (tonumber(cnt) + 1) .. '|' .. digest .. mark)
     if dg ~= digest then
       alertWrites[#alertWrites + 1] = key
       alertWrites[#alertWrites + 1] = json
@@ -139,10 +173,10 @@ for i = 0, n - 1 do
       if status == 'resolved' then
         firingDelta = firingDelta - 1
         resolvedSome = true
-        addEntry(EV.alert_resolved, key)
+        addEntry(EV_alert_resolved, key)
       else
         firingDelta = firingDelta + 1
-        addEntry(EV.alert_refired, key)
+        addEntry(EV_alert_refired, key)
       end
     elseif dg ~= digest then
       changed = changed + 1
@@ -157,11 +191,10 @@ for i = 0, n - 1 do
 end
 
 if H.truncated > 0 then
-  addEntry(EV.alerts_truncated, nil, 'the sender dropped ' .. H.truncated .. ' alerts of this group')
+  addEntry(EV_alerts_truncated, nil, 'the sender dropped ' .. H.truncated .. ' alerts of this group')
 end
 
-local cur = redis.call('HMGET', inc, 'status', 'severity', 'firing', 'alert_count', 'triggered_at')
-local status, firing = cur[1], tonumber(cur[3]) + firingDelta
+firing = firing + firingDelta
 local fields = {}
 if firingDelta ~= 0 then
   fields[#fields + 1] = 'firing'
@@ -169,9 +202,9 @@ if firingDelta ~= 0 then
 end
 if countDelta ~= 0 then
   fields[#fields + 1] = 'alert_count'
-  fields[#fields + 1] = tonumber(cur[4]) + countDelta
+  fields[#fields + 1] = count + countDelta
 end
-if maxSev > (SEV[cur[2]] or 0) then
+if maxSev > (SEV[incSev] or 0) then
   for name, rank in pairs(SEV) do
     if rank == maxSev then
       fields[#fields + 1] = 'severity'
@@ -184,22 +217,18 @@ if firingDelta ~= 0 or countDelta ~= 0 or changed ~= 0 then
   fields[#fields + 1] = now
 end
 
-if isOpen and firing <= 0 and resolvedSome and H.auto_resolve and status ~= ST.resolved then
-  setStatus(id, status, ST.resolved, tonumber(cur[5]))
+if isOpen and firing <= 0 and resolvedSome and H.auto_resolve and incStatus ~= ST_resolved then
+  setStatus(id, incStatus, ST_resolved, triggeredAt)
   fields[#fields + 1] = 'resolved_at'
   fields[#fields + 1] = now
   redis.call('HDEL', group, 'open')
-  addEntry(EV.resolved, nil, 'all alerts resolved')
+  addEntry(EV_resolved, nil, 'all alerts resolved')
   outcome = 'resolved'
-  status = ST.resolved
+  incStatus = ST_resolved
 end
 
-if #fields > 0 then redis.call('HSET', inc, unpack(fields)) end
+if #fields > 0 then redis.call('HSET', K.incident(id), unpack(fields)) end
 if #metaWrites > 0 then callMany('HSET', metaKey, metaWrites) end
 if #alertWrites > 0 then callMany('HSET', K.alerts(id), alertWrites) end
 flushTimeline(id)
-
-local result = cjson.encode({incident = id, outcome = outcome, new = newCount, duplicates = dups,
-  changed = changed, stale = stale, status = status})
-remember(group, result)
-return result
+return answer(id, outcome, newCount, dups, changed, stale, incStatus)

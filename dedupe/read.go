@@ -65,12 +65,13 @@ func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error)
 	return inc, nil
 }
 
-// decodeAlertMeta reads "status|first|last|count|digest" (see ingest.lua).
-// The stored JSON keeps the status the alert had when its content last
-// changed; the meta field has the current one.
+// decodeAlertMeta reads "status|first|last|count|digest|req" (see
+// ingest.lua; metas written before request ids lack "|req"). The stored
+// JSON keeps the status the alert had when its content last changed; the
+// meta field has the current one.
 func decodeAlertMeta(a *alertgate.IncidentAlert, meta string) {
-	parts := strings.SplitN(meta, "|", 5)
-	if len(parts) != 5 {
+	parts := strings.SplitN(meta, "|", 6)
+	if len(parts) < 5 {
 		return
 	}
 	a.Status = alertgate.AlertStatus(parts[0])

@@ -100,32 +100,6 @@ type Delivery struct {
 	Now       time.Time
 }
 
-// ingestHeader is the ingest script's named arguments (see ingest.lua).
-type ingestHeader struct {
-	redisx.Header
-	Shard       int    `json:"shard"`
-	Shards      int    `json:"shards"`
-	Route       string `json:"route"`
-	GroupKey    string `json:"group_key"`
-	GroupHash   string `json:"ghash"`
-	Service     string `json:"service"`
-	Title       string `json:"title"`
-	AutoResolve bool   `json:"auto_resolve"`
-	ReopenMS    int64  `json:"reopen_ms"`
-	Truncated   int    `json:"truncated"`
-}
-
-// ingestReply is what ingest.lua returns.
-type ingestReply struct {
-	Incident   string `json:"incident"`
-	Outcome    string `json:"outcome"`
-	New        int    `json:"new"`
-	Duplicates int    `json:"duplicates"`
-	Changed    int    `json:"changed"`
-	Stale      int    `json:"stale"`
-	Status     string `json:"status"`
-}
-
 // Ingest applies a delivery of alerts, all of one group, in one atomic
 // step. It returns only after Redis committed them.
 func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error) {
@@ -134,27 +108,24 @@ func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error)
 	}
 	ghash, n := redisx.GroupShard(g.Route, g.Key)
 	shard := s.layout.Shard(n)
-	h := ingestHeader{
-		Header:      header(shard, d.Now, d.RequestID, d.Actor),
-		Shard:       n,
-		Shards:      redisx.Shards,
-		Route:       g.Route,
-		GroupKey:    g.Key,
-		GroupHash:   ghash,
-		Service:     g.Service,
-		AutoResolve: g.Settings.AutoResolve,
-		ReopenMS:    g.Settings.ReopenWindow.Milliseconds(),
-		Truncated:   d.Truncated,
-	}
+	service, title := g.Service, ""
 	for i := range d.Alerts {
 		if d.Alerts[i].Status == alertgate.Firing {
-			if h.Service == "" {
-				h.Service = d.Alerts[i].Service
+			if service == "" {
+				service = d.Alerts[i].Service
 			}
-			h.Title = d.Alerts[i].Summary
+			title = d.Alerts[i].Summary
 			break
 		}
 	}
+	// The named arguments of ingest.lua.
+	h := header(shard, d.Now, d.RequestID, d.Actor).
+		Int("shard", int64(n)).Int("shards", redisx.Shards).
+		Str("route", g.Route).Str("group_key", g.Key).Str("ghash", ghash).
+		Str("service", service).Str("title", title).
+		Bool("auto_resolve", g.Settings.AutoResolve).
+		Int("reopen_ms", g.Settings.ReopenWindow.Milliseconds()).
+		Int("truncated", int64(d.Truncated))
 	args := make([]any, 0, 5*len(d.Alerts))
 	for i := range d.Alerts {
 		a := &d.Alerts[i]
@@ -165,27 +136,30 @@ func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error)
 		args = append(args, a.Key(), string(a.Status), string(a.Severity), digest(body), body)
 	}
 	keys := []string{shard.KeyOf(redisx.Group, ghash), shard.Key(redisx.Seq), shard.Key(redisx.Incidents)}
-	var r ingestReply
-	if err := ingestScript.Run(ctx, s.rdb, keys, h, &r, args...); err != nil {
+	reply, err := ingestScript.Run(ctx, s.rdb, keys, h, args...)
+	if err != nil {
 		return Result{}, err
 	}
-	return Result{
-		IncidentID: r.Incident,
-		Outcome:    Outcome(r.Outcome),
-		New:        r.New,
-		Duplicates: r.Duplicates,
-		Changed:    r.Changed,
-		Stale:      r.Stale,
-		Status:     alertgate.IncidentStatus(r.Status),
-	}, nil
+	r := ingestScript.ReadReply(reply, 7)
+	res := Result{
+		IncidentID: r.Str(0),
+		Outcome:    Outcome(r.Str(1)),
+		New:        r.Int(2),
+		Duplicates: r.Int(3),
+		Changed:    r.Int(4),
+		Stale:      r.Int(5),
+		Status:     alertgate.IncidentStatus(r.Str(6)),
+	}
+	return res, r.Err()
 }
 
-// header fills the named arguments every script takes.
-func header(shard redisx.Shard, now time.Time, req, actor string) redisx.Header {
+// header starts the named arguments every script takes; "" gets a fresh
+// request id.
+func header(shard redisx.Shard, now time.Time, req, actor string) *redisx.Header {
 	if req == "" {
 		req = redisx.RequestID()
 	}
-	return redisx.Header{Base: shard.Base(), Now: now.UnixMilli(), Req: req, Actor: actor}
+	return redisx.NewHeader(shard, now, req, actor)
 }
 
 // IndexAlerts records which incident holds each alert, so a sender that
@@ -241,13 +215,6 @@ type Change struct {
 	Now       time.Time
 }
 
-// transitionHeader is the transition script's named arguments.
-type transitionHeader struct {
-	redisx.Header
-	Action  Action `json:"action"`
-	Message string `json:"message,omitempty"`
-}
-
 // Transition applies a change to one incident. Repeating a transition is
 // a no-op; acknowledging a resolved incident is an ECONFLICT error.
 // changed reports whether anything was written.
@@ -257,26 +224,28 @@ func (s *Store) Transition(ctx context.Context, id string, c Change) (changed bo
 		return false, notFound(id)
 	}
 	shard := s.layout.Shard(n)
-	h := transitionHeader{Header: header(shard, c.Now, c.RequestID, c.Actor), Action: c.Action, Message: c.Message}
-	var r struct {
-		Result string `json:"result"`
-		Status string `json:"status"`
-	}
-	if err := transitionScript.Run(ctx, s.rdb, []string{shard.KeyOf(redisx.Incident, id)}, h, &r); err != nil {
+	h := header(shard, c.Now, c.RequestID, c.Actor).Str("action", string(c.Action)).Str("message", c.Message)
+	reply, err := transitionScript.Run(ctx, s.rdb, []string{shard.KeyOf(redisx.Incident, id)}, h)
+	if err != nil {
 		return false, err
 	}
-	switch r.Result {
+	r := transitionScript.ReadReply(reply, 2)
+	result, status := r.Str(0), r.Str(1)
+	if err := r.Err(); err != nil {
+		return false, err
+	}
+	switch result {
 	case "done":
 		return true, nil
 	case "noop":
 		return false, nil
 	case "conflict":
-		return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be %sd", id, r.Status, c.Action)
+		return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be %sd", id, status, c.Action)
 	case "notfound":
 		return false, notFound(id)
 	}
 	return false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
-		Err: fmt.Errorf("dedupe: transition returned %q", r.Result)}
+		Err: fmt.Errorf("dedupe: transition returned %q", result)}
 }
 
 func notFound(id string) error {

@@ -12,38 +12,37 @@
 
 local inc = KEYS[1]
 local function answer(result, status)
-  return cjson.encode({result = result, status = status or ''})
+  return {result, status or ''}
 end
 
-local fields = redis.call('HMGET', inc, 'id', 'status', 'triggered_at', 'ghash')
-local id, status, triggeredAt, ghash = fields[1], fields[2], fields[3], fields[4]
+local fields = redis.call('HMGET', inc, 'id', 'status', 'triggered_at', 'ghash', 'reqs')
+local id, status, triggeredAt, ghash, reqs = fields[1], fields[2], fields[3], fields[4], fields[5]
 if not id then return answer('notfound') end
-if replayed(inc) then return answer('done', status) end
+if replayed(reqs) then return answer('done', status) end
 
 local function done(typ, to)
   addEntry(typ, nil, H.message)
   flushTimeline(id)
-  redis.call('HSET', inc, 'updated_at', now)
-  remember(inc)
+  redis.call('HSET', inc, 'updated_at', now, 'reqs', remembered(reqs))
   return answer('done', to)
 end
 
 if H.action == 'acknowledge' then
-  if status == ST.acknowledged then return answer('noop', status) end
-  if status == ST.resolved then return answer('conflict', status) end
-  setStatus(id, status, ST.acknowledged, triggeredAt)
+  if status == ST_acknowledged then return answer('noop', status) end
+  if status == ST_resolved then return answer('conflict', status) end
+  setStatus(id, status, ST_acknowledged, triggeredAt)
   redis.call('HSET', inc, 'acknowledged_at', now)
-  return done(EV.acknowledged, ST.acknowledged)
+  return done(EV_acknowledged, ST_acknowledged)
 elseif H.action == 'resolve' then
-  if status == ST.resolved then return answer('noop', status) end
-  setStatus(id, status, ST.resolved, triggeredAt)
+  if status == ST_resolved then return answer('noop', status) end
+  setStatus(id, status, ST_resolved, triggeredAt)
   redis.call('HSET', inc, 'resolved_at', now)
   local group = K.group(ghash)
   if redis.call('HGET', group, 'open') == id then
     redis.call('HDEL', group, 'open')
   end
-  return done(EV.resolved, ST.resolved)
+  return done(EV_resolved, ST_resolved)
 elseif H.action == 'note' then
-  return done(EV.note, status)
+  return done(EV_note, status)
 end
 return redis.error_reply('transition: unknown action ' .. tostring(H.action))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
@@ -163,8 +164,9 @@ func handleAction(d Deps, act func(*http.Request, string, actionRequest) (*alert
 			writeError(w, alertgate.FieldErrorf("actor", "must be at most %d bytes of one line of UTF-8", maxActorLen), 0)
 			return
 		}
-		if key := r.Header.Get("Idempotency-Key"); len(key) > maxIdempotencyKeyLen || !utf8.ValidString(key) {
-			writeError(w, alertgate.FieldErrorf("Idempotency-Key", "must be at most %d bytes of UTF-8", maxIdempotencyKeyLen), 0)
+		// The scripts' request memory separates ids with control characters.
+		if key := r.Header.Get("Idempotency-Key"); len(key) > maxIdempotencyKeyLen || !utf8.ValidString(key) || strings.ContainsFunc(key, unicode.IsControl) {
+			writeError(w, alertgate.FieldErrorf("Idempotency-Key", "must be at most %d bytes of printable UTF-8", maxIdempotencyKeyLen), 0)
 			return
 		}
 		inc, err := act(r, mux.Vars(r)["id"], req)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -64,5 +65,54 @@ func TestScriptErrorIsInternal(t *testing.T) {
 		if n, _ := strconv.Atoi(string(m[1])); n > 0 {
 			t.Errorf("a script error was counted as unavailable %d times", n)
 		}
+	}
+}
+
+// A client that retries an action with the same Idempotency-Key gets it
+// done once; a key the request memory could not hold is refused.
+func TestIdempotencyKey(t *testing.T) {
+	f := newFixture(t)
+	resp, body := f.do(t, "POST", "/hooks/am", "am-token", amBody("firing", "aaaa"))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ingest: %d %s", resp.StatusCode, body)
+	}
+	var ing struct{ Incidents []string }
+	mustJSON(t, body, &ing)
+	note := func(key string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+"/api/v1/incidents/"+ing.Incidents[0]+"/notes", strings.NewReader(`{"text":"on it"}`))
+		req.Header.Set("Authorization", "Bearer api-token")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	var last []byte
+	for range 3 {
+		status, b := note("retry-1")
+		if status != http.StatusOK {
+			t.Fatalf("note: %d %s", status, b)
+		}
+		last = b
+	}
+	var inc struct {
+		Timeline []struct{ Type string } `json:"timeline"`
+	}
+	mustJSON(t, last, &inc)
+	notes := 0
+	for _, e := range inc.Timeline {
+		if e.Type == "note" {
+			notes++
+		}
+	}
+	if notes != 1 {
+		t.Errorf("%d notes after three tries with one key, want 1", notes)
+	}
+	if status, b := note("bad\tkey"); status != http.StatusBadRequest || !strings.Contains(string(b), "Idempotency-Key") {
+		t.Errorf("a key with a tab: %d %s, want 400 naming the header", status, b)
 	}
 }

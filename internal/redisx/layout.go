@@ -17,10 +17,10 @@
 // script on one slot. The families, after B:
 //
 //	seq                     string  incident id counter of the shard
-//	group:<ghash>           hash    open, last (incident ids); reqs
+//	group:<ghash>           hash    open, last (incident ids)
 //	inc:<id>                hash    the incident's fields; reqs
 //	inc:<id>:alerts         hash    alert key → alert JSON
-//	inc:<id>:ameta          hash    alert key → "status|first|last|count|digest"
+//	inc:<id>:ameta          hash    alert key → "status|first|last|count|digest|req"
 //	inc:<id>:timeline       list    timeline entry JSON, oldest first
 //	incidents               zset    incident id by triggered_at (ms)
 //	status:<status>         zset    incident id by triggered_at, one per status
@@ -33,8 +33,8 @@
 // shard of an incident follows from its id without a lookup. The alert
 // index is spread by a hash of the alert key (AlertShard).
 //
-// "reqs" is the short memory of request ids that makes a repeated script
-// call a no-op (see prelude.lua).
+// An incident's "reqs" field is the short memory of request ids that makes
+// a repeated script call a no-op (see prelude.lua).
 //
 // Go builds keys only with Shard.Key and Shard.KeyOf. Lua scripts get the
 // keys they know before the call in KEYS; keys named by an id the script

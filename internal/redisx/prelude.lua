@@ -8,15 +8,16 @@
 --   actor  who acts, for the timeline
 -- ARGV[2…] carry bulk data (a batch's alerts) in a layout the script names.
 --
--- Scripts return one JSON object, decoded by name in Go.
+-- Scripts return an array of strings and numbers, each script's comment
+-- says in what order; Go reads it with redisx.Reply.
 
 local H = cjson.decode(ARGV[1])
 local B = H.base
 local now = H.now
 
--- Generated from the Go definitions (script.go): K (key builders: K.seq,
--- K.incident(id), …), SEV (severity ranks), ST (incident statuses) and EV
--- (timeline event types).
+-- Generated from the Go definitions (script.go): K (key builders: K.seq(),
+-- K.incident(id), …), SEV (severity ranks), and the incident statuses and
+-- timeline event types as locals: ST_triggered, EV_alert_added, ….
 --@@generated@@
 
 -- CHUNK bounds the values one unpack spreads onto the Lua stack. Real
@@ -75,31 +76,29 @@ local function setStatus(id, from, to, triggeredAt)
   redis.call('HSET', K.incident(id), 'status', to, 'updated_at', now)
 end
 
--- The request memory makes a repeated call a no-op. A client that resends
--- a command after a timeout, or a worker that retries, sends the same
--- H.req again; Redis may run both copies. Each script keeps the last few
--- request ids (with the result to answer again, when it has one) in the
--- "reqs" field of the hash it changes: replayed returns the remembered
--- result ('' when none was kept), remember records one.
+-- The request memory makes a repeated call a no-op for scripts that have
+-- nothing else to recognise a repeat by (ingest marks each alert it
+-- changes instead). A client that resends a command after a timeout, or a
+-- worker that retries, sends the same H.req again, and Redis may run both
+-- copies. Such a script keeps the last REQS request ids in a "reqs" field
+-- of the hash it changes, as "\n" id "\n" id … newest first (ids hold no
+-- control characters: Go checks them), reads it with its other reads of
+-- the hash, asks replayed(raw), and writes remembered(raw) with its other
+-- writes.
 local REQS = 4
-local function replayed(hash)
-  if not H.req then return nil end
-  local raw = redis.call('HGET', hash, 'reqs')
-  if not raw then return nil end
-  for _, r in ipairs(cjson.decode(raw)) do
-    if r[1] == H.req then return r[2] end
-  end
-  return nil
+local function replayed(raw)
+  return H.req ~= nil and raw and string.find(raw .. '\n', '\n' .. H.req .. '\n', 1, true) ~= nil
 end
 
-local function remember(hash, result)
-  if not H.req then return end
-  local raw = redis.call('HGET', hash, 'reqs')
-  local list = {{H.req, result or ''}}
-  if raw then
-    for _, r in ipairs(cjson.decode(raw)) do
-      if #list < REQS then list[#list + 1] = r end
-    end
+local function remembered(raw)
+  local kept = raw or ''
+  -- keep the newest REQS-1 ids: cut before the REQS-th "\n"
+  local at, n = 0, 0
+  while n < REQS do
+    at = string.find(kept, '\n', at + 1, true)
+    if not at then break end
+    n = n + 1
   end
-  redis.call('HSET', hash, 'reqs', cjson.encode(list))
+  if at then kept = string.sub(kept, 1, at - 1) end
+  return '\n' .. (H.req or '') .. kept
 end

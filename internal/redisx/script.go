@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,16 +32,20 @@ var Prelude = func() string {
 	return before + generated() + after
 }()
 
-// generated writes the Lua tables that must agree with Go.
+// generated writes the Lua definitions that must agree with Go: the key
+// builders K.<family>, the severity ranks SEV, and the incident statuses
+// and timeline event types as locals (ST_<status>, EV_<type>). Locals cost
+// a script nothing at run time, where a table is built on every call; a
+// misspelt one is a global, which Redis refuses, so tests catch it.
 func generated() string {
 	var b strings.Builder
 	b.WriteString("local K = {}\n")
 	for _, f := range Families {
+		before, after, _ := strings.Cut(f.pattern, "%s")
 		if f.HasID() {
-			before, after, _ := strings.Cut(f.pattern, "%s")
-			fmt.Fprintf(&b, "K.%s = function(id) return B .. %s .. id .. %s end\n", f.name, luaString(before), luaString(after))
+			fmt.Fprintf(&b, "function K.%s(id) return B .. %s .. id .. %s end\n", f.name, luaString(before), luaString(after))
 		} else {
-			fmt.Fprintf(&b, "K.%s = B .. %s\n", f.name, luaString(f.pattern))
+			fmt.Fprintf(&b, "function K.%s() return B .. %s end\n", f.name, luaString(f.pattern))
 		}
 	}
 	b.WriteString("local SEV = {")
@@ -52,36 +55,29 @@ func generated() string {
 		}
 		fmt.Fprintf(&b, "[%s] = %d", luaString(string(s)), s.Rank())
 	}
-	b.WriteString("}\nlocal ST = {")
-	for i, s := range alertgate.IncidentStatuses {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "[%s] = %s", luaString(string(s)), luaString(string(s)))
-	}
-	b.WriteString("}\nlocal EV = {")
-	for i, e := range alertgate.TimelineEvents {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "[%s] = %s", luaString(e), luaString(e))
-	}
 	b.WriteString("}\n")
+	statuses := make([]string, len(alertgate.IncidentStatuses))
+	for i, s := range alertgate.IncidentStatuses {
+		statuses[i] = string(s)
+	}
+	writeLocals(&b, "ST_", statuses)
+	writeLocals(&b, "EV_", alertgate.TimelineEvents)
 	return b.String()
+}
+
+// writeLocals writes "local P_a, P_b = 'a', 'b'".
+func writeLocals(b *strings.Builder, prefix string, values []string) {
+	names := make([]string, len(values))
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		names[i], quoted[i] = prefix+v, luaString(v)
+	}
+	fmt.Fprintf(b, "local %s = %s\n", strings.Join(names, ", "), strings.Join(quoted, ", "))
 }
 
 // luaString quotes s for Lua. The generated names are plain ASCII, where
 // Go's quoting and Lua's agree.
 func luaString(s string) string { return strconv.Quote(s) }
-
-// Header carries the named arguments every script gets (see prelude.lua).
-// Scripts embed it in their own header type.
-type Header struct {
-	Base  string `json:"base"`
-	Now   int64  `json:"now"`
-	Req   string `json:"req,omitempty"`
-	Actor string `json:"actor,omitempty"`
-}
 
 // Script is one Lua script, prelude included.
 type Script struct {
@@ -99,33 +95,77 @@ func NewScript(name, body string) *Script {
 func (s *Script) Name() string { return s.name }
 
 // Run runs the script with keys, the header as ARGV[1] and args after it,
-// and decodes the JSON object it returns into out.
+// and returns the script's reply.
 //
 // Run sends the script once: go-redis sends EVALSHA and, only when Redis
 // answers NOSCRIPT (nothing ran), EVAL. The client must not resend a
 // command after a timeout (alertgate's clients have MaxRetries -1), since
-// Redis may run both copies; the request memory of the prelude makes that
+// Redis may run both copies; the request ids in the header make that
 // harmless when it happens anyway.
 //
 // Errors are classified by Wrap: transient ones are EUNAVAILABLE, the rest
 // EINTERNAL naming the script.
-func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, header any, out any, args ...any) error {
-	h, err := json.Marshal(header)
-	if err != nil {
-		return fmt.Errorf("%s: encode header: %w", s.name, err)
-	}
+func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, h *Header, args ...any) ([]any, error) {
 	argv := make([]any, 0, 1+len(args))
-	argv = append(argv, h)
+	argv = append(argv, h.bytes())
 	argv = append(argv, args...)
-	raw, err := s.script.Run(ctx, c, keys, argv...).Text()
+	reply, err := s.script.Run(ctx, c, keys, argv...).Slice()
 	if err != nil {
-		return Wrap(s.name, err)
+		return nil, Wrap(s.name, err)
 	}
-	if err := json.Unmarshal([]byte(raw), out); err != nil {
-		return &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
-			Err: fmt.Errorf("%s: decode result %q: %w", s.name, alertgate.Truncate(raw, 200), err)}
+	return reply, nil
+}
+
+// Reply reads a script's reply, an array of strings and numbers, by
+// position; the first value it cannot read makes Err an EINTERNAL error
+// naming the script.
+type Reply struct {
+	script string
+	values []any
+	err    error
+}
+
+// ReadReply starts reading reply, which must have n values.
+func (s *Script) ReadReply(reply []any, n int) *Reply {
+	r := &Reply{script: s.name, values: reply}
+	if len(reply) != n {
+		r.fail("%d values, want %d", len(reply), n)
 	}
-	return nil
+	return r
+}
+
+// Str returns value i as a string.
+func (r *Reply) Str(i int) string {
+	if r.err != nil {
+		return ""
+	}
+	v, ok := r.values[i].(string)
+	if !ok {
+		r.fail("value %d is %T, want a string", i, r.values[i])
+	}
+	return v
+}
+
+// Int returns value i as an int.
+func (r *Reply) Int(i int) int {
+	if r.err != nil {
+		return 0
+	}
+	v, ok := r.values[i].(int64)
+	if !ok {
+		r.fail("value %d is %T, want an integer", i, r.values[i])
+	}
+	return int(v)
+}
+
+// Err is the first problem met, or nil.
+func (r *Reply) Err() error { return r.err }
+
+func (r *Reply) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
+			Err: fmt.Errorf("%s: reply: "+format, append([]any{r.script}, args...)...)}
+	}
 }
 
 // Load loads the script into Redis's script cache (and every master's,

@@ -2,12 +2,15 @@ package redisx_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -17,24 +20,31 @@ import (
 	"github.com/alertgate/alertgate/internal/redisx"
 )
 
-// probe returns what the prelude's generated tables say, for comparison
-// with the Go definitions they were made from.
-var probe = redisx.NewScript("probe", `
-local keys = {}
-for name, k in pairs(K) do
-  if type(k) == 'function' then keys[name] = k('ID') else keys[name] = k end
-end
-return cjson.encode({keys = keys, sev = SEV, st = ST, ev = EV, now = now, actor = H.actor, extra = H.extra})
-`)
+// probe returns what the prelude's generated definitions say, for
+// comparison with the Go definitions they were made from.
+var probe = redisx.NewScript("probe", func() string {
+	var b strings.Builder
+	b.WriteString("local keys, st, ev = {}, {}, {}\n")
+	b.WriteString("for name, k in pairs(K) do keys[name] = k('ID') end\n")
+	for _, s := range alertgate.IncidentStatuses {
+		fmt.Fprintf(&b, "st[%q] = ST_%s\n", s, s)
+	}
+	for _, e := range alertgate.TimelineEvents {
+		fmt.Fprintf(&b, "ev[%q] = EV_%s\n", e, e)
+	}
+	b.WriteString("return {cjson.encode({keys = keys, sev = SEV, st = st, ev = ev, now = now, actor = H.actor, extra = H.extra, quoted = H.quoted})}")
+	return b.String()
+}())
 
 type probeReply struct {
-	Keys  map[string]string `json:"keys"`
-	Sev   map[string]int    `json:"sev"`
-	St    map[string]string `json:"st"`
-	Ev    map[string]string `json:"ev"`
-	Now   int64             `json:"now"`
-	Actor string            `json:"actor"`
-	Extra string            `json:"extra"`
+	Keys   map[string]string `json:"keys"`
+	Sev    map[string]int    `json:"sev"`
+	St     map[string]string `json:"st"`
+	Ev     map[string]string `json:"ev"`
+	Now    int64             `json:"now"`
+	Actor  string            `json:"actor"`
+	Extra  string            `json:"extra"`
+	Quoted string            `json:"quoted"`
 }
 
 // The Lua side of every definition agrees with the Go side, on the real
@@ -47,14 +57,19 @@ func TestPreludeAgreesWithGo(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			shard := redisx.NewLayout("pfx").Shard(5)
-			type header struct {
-				redisx.Header
-				Extra string `json:"extra"`
-			}
-			h := header{Header: redisx.Header{Base: shard.Base(), Now: 1764072000123, Actor: "user:a"}, Extra: "named"}
-			var got probeReply
-			if err := probe.Run(t.Context(), c, []string{shard.Key(redisx.Seq)}, h, &got); err != nil {
+			const quoted = "a \"quote\", a \\ backslash, a\nnewline, a \x01, ünïcödé, and \xff invalid"
+			h := redisx.NewHeader(shard, time.UnixMilli(1764072000123), "req-1", "user:a").Str("extra", "named").Str("quoted", quoted)
+			reply, err := probe.Run(t.Context(), c, []string{shard.Key(redisx.Seq)}, h)
+			if err != nil {
 				t.Fatal(err)
+			}
+			r := probe.ReadReply(reply, 1)
+			var got probeReply
+			if err := json.Unmarshal([]byte(r.Str(0)), &got); err != nil || r.Err() != nil {
+				t.Fatalf("probe reply %v: %v %v", reply, err, r.Err())
+			}
+			if want := strings.ToValidUTF8(quoted, "\ufffd"); got.Quoted != want {
+				t.Errorf("a string came through the header as %q, want %q", got.Quoted, want)
 			}
 			if len(got.Keys) != len(redisx.Families) {
 				t.Errorf("prelude has %d key families, Go %d", len(got.Keys), len(redisx.Families))
@@ -86,7 +101,7 @@ func TestPreludeAgreesWithGo(t *testing.T) {
 					t.Errorf("EV[%s] = %q", e, got.Ev[e])
 				}
 			}
-			if got.Now != h.Now || got.Actor != "user:a" || got.Extra != "named" {
+			if got.Now != 1764072000123 || got.Actor != "user:a" || got.Extra != "named" {
 				t.Errorf("header came through as now=%d actor=%q extra=%q", got.Now, got.Actor, got.Extra)
 			}
 		})
@@ -97,15 +112,22 @@ func must(c redis.UniversalClient, _ string) redis.UniversalClient { return c }
 
 func TestScriptErrorsAreInternal(t *testing.T) {
 	c, _ := redistest.New(t)
+	h := func() *redisx.Header { return redisx.NewHeader(redisx.NewLayout("p").Shard(0), time.Now(), "r", "") }
 	broken := redisx.NewScript("broken", `return redis.call('NOSUCHCOMMAND')`)
-	var out struct{}
-	err := broken.Run(t.Context(), c, []string{"k"}, redisx.Header{}, &out)
-	if got := alertgate.ErrorCode(err); got != alertgate.EINTERNAL {
-		t.Fatalf("a failing script: %v (code %q), want internal", err, got)
+	if _, err := broken.Run(t.Context(), c, []string{"k"}, h()); alertgate.ErrorCode(err) != alertgate.EINTERNAL {
+		t.Fatalf("a failing script: %v (code %q), want internal", err, alertgate.ErrorCode(err))
 	}
-	notJSON := redisx.NewScript("not-json", `return 'plain text'`)
-	if err := notJSON.Run(t.Context(), c, []string{"k"}, redisx.Header{}, &out); alertgate.ErrorCode(err) != alertgate.EINTERNAL {
-		t.Fatalf("a script answering no JSON: %v, want internal", err)
+	short := redisx.NewScript("short", `return {'only one'}`)
+	reply, err := short.Run(t.Context(), c, []string{"k"}, h())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := short.ReadReply(reply, 2); alertgate.ErrorCode(r.Err()) != alertgate.EINTERNAL {
+		t.Fatalf("a reply one value short: %v, want internal", r.Err())
+	}
+	r := short.ReadReply(reply, 1)
+	if r.Int(0); alertgate.ErrorCode(r.Err()) != alertgate.EINTERNAL || !strings.Contains(r.Err().Error(), "short: reply: value 0") {
+		t.Fatalf("a string read as a number: %v, want internal naming the script", r.Err())
 	}
 }
 
