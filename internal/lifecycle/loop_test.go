@@ -165,8 +165,7 @@ func TestLoopSurvivesPanicsAndErrors(t *testing.T) {
 	h := startLoop(t, &lifecycle.Loop{Name: "escalations", Logger: log.Logger()}, func(context.Context) error {
 		switch calls.Add(1) {
 		case 1:
-			var m map[string]int
-			m["x"]++ // panics
+			panic("assignment to entry in nil map")
 		case 2:
 			return errors.New("redis: connection refused")
 		}
