@@ -4,14 +4,14 @@
 -- KEYS[2]  the shard's incident id counter (K.seq())
 -- KEYS[3]  the shard's index of every incident (K.incidents())
 -- Header (besides base, now, req, actor):
---   shard, shards    a new incident's id is seq * shards + shard
---   route, group_key, ghash
---   service, title   for a new incident
+--   shard            a new incident's id is seq * SHARDS + shard
 --   auto_resolve     resolve the incident when its last alert resolves
 --   reopen_ms        an alert firing this soon after the incident resolved
 --                    reopens it (0: never)
 --   truncated        alerts the sender dropped (0 if none)
--- ARGV[2…]: per alert, ALERT_WIDTH values: key, status, severity, digest, json
+-- ARGV[2]: a JSON object, decoded only to open an incident: route,
+--   group_key, ghash, and the new incident's service and title
+-- ARGV[3…]: per alert, ALERT_WIDTH values: key, status, severity, digest, json
 --
 -- Every alert's meta records the request that last changed it:
 --   "status|first_seen|last_seen|received|digest|req"
@@ -32,8 +32,8 @@ local function answer(incident, outcome, new, duplicates, changed, stale, status
   return {incident, outcome, new, duplicates, changed, stale, status or ''}
 end
 
-local n = (#ARGV - 1) / ALERT_WIDTH
-local function arg(i, field) return ARGV[2 + i * ALERT_WIDTH + field] end
+local n = (#ARGV - 2) / ALERT_WIDTH
+local function arg(i, field) return ARGV[3 + i * ALERT_WIDTH + field] end
 
 local anyFiring = false
 local keys, inBatch, distinct = {}, {}, 0
@@ -98,18 +98,19 @@ if not isOpen then
       addEntry(EV_reopened)
       outcome = 'reopened'
     else
+      local opening = cjson.decode(ARGV[2])
       local seq = redis.call('INCR', KEYS[2])
-      id = string.format('%d', seq * H.shards + H.shard)
+      id = string.format('%d', seq * SHARDS + H.shard)
       incStatus, incSev, firing, count, triggeredAt = ST_triggered, 'info', 0, 0, now
       metas, repeated = {}, {} -- the last incident's alerts are not this one's
       redis.call('HSET', K.incident(id),
-        'id', id, 'title', H.title, 'service', H.service, 'severity', incSev,
-        'status', incStatus, 'route', H.route, 'group_key', H.group_key,
-        'ghash', H.ghash, 'triggered_at', now, 'updated_at', now,
+        'id', id, 'title', opening.title, 'service', opening.service, 'severity', incSev,
+        'status', incStatus, 'route', opening.route, 'group_key', opening.group_key,
+        'ghash', opening.ghash, 'triggered_at', now, 'updated_at', now,
         'alert_count', 0, 'firing', 0, 'reopened', 0)
       redis.call('ZADD', KEYS[3], now, id)
       redis.call('ZADD', K.status(ST_triggered), now, id)
-      addEntry(EV_triggered, nil, H.title)
+      addEntry(EV_triggered, nil, opening.title)
       outcome = 'opened'
     end
     isOpen = true

@@ -118,15 +118,17 @@ func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error)
 			break
 		}
 	}
-	// The named arguments of ingest.lua.
+	// The named arguments of ingest.lua, then what it needs only to open
+	// an incident, then the alerts.
 	h := header(shard, d.Now, d.RequestID, d.Actor).
-		Int("shard", int64(n)).Int("shards", redisx.Shards).
-		Str("route", g.Route).Str("group_key", g.Key).Str("ghash", ghash).
-		Str("service", service).Str("title", title).
+		Int("shard", int64(n)).
 		Bool("auto_resolve", g.Settings.AutoResolve).
 		Int("reopen_ms", g.Settings.ReopenWindow.Milliseconds()).
 		Int("truncated", int64(d.Truncated))
-	args := make([]any, 0, 5*len(d.Alerts))
+	opening := redisx.NewObject().Str("route", g.Route).Str("group_key", g.Key).Str("ghash", ghash).
+		Str("service", service).Str("title", title).Bytes()
+	args := make([]any, 0, 1+5*len(d.Alerts))
+	args = append(args, opening)
 	for i := range d.Alerts {
 		a := &d.Alerts[i]
 		body, err := json.Marshal(a)

@@ -21,6 +21,15 @@ func NewHeader(shard Shard, now time.Time, req, actor string) *Header {
 	return h.Str("base", shard.Base()).Int("now", now.UnixMilli()).Str("req", req).Str("actor", actor)
 }
 
+// NewObject starts a JSON object of named values without the common
+// fields: bulk arguments after the header that a script decodes only when
+// it needs them.
+func NewObject() *Header {
+	h := &Header{buf: make([]byte, 0, 128)}
+	h.buf = append(h.buf, '{')
+	return h
+}
+
 // Str adds a string field.
 func (h *Header) Str(name, v string) *Header {
 	h.name(name)
@@ -53,8 +62,8 @@ func (h *Header) name(name string) {
 	h.buf = append(h.buf, '"', ':')
 }
 
-// bytes closes the object and returns it.
-func (h *Header) bytes() []byte { return append(h.buf, '}') }
+// Bytes closes the object and returns it; call it once.
+func (h *Header) Bytes() []byte { return append(h.buf, '}') }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD (cjson

@@ -14,7 +14,7 @@ func FuzzHeaderString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		raw := NewHeader(NewLayout("p").Shard(1), time.UnixMilli(5), "r", "a").Str("s", s).Int("n", -7).Bool("b", true).bytes()
+		raw := NewHeader(NewLayout("p").Shard(1), time.UnixMilli(5), "r", "a").Str("s", s).Int("n", -7).Bool("b", true).Bytes()
 		var got struct {
 			Base, Req, Actor, S string
 			Now, N              int64

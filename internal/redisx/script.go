@@ -39,6 +39,7 @@ var Prelude = func() string {
 // misspelt one is a global, which Redis refuses, so tests catch it.
 func generated() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "local SHARDS = %d\n", Shards)
 	b.WriteString("local K = {}\n")
 	for _, f := range Families {
 		before, after, _ := strings.Cut(f.pattern, "%s")
@@ -107,7 +108,7 @@ func (s *Script) Name() string { return s.name }
 // EINTERNAL naming the script.
 func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, h *Header, args ...any) ([]any, error) {
 	argv := make([]any, 0, 1+len(args))
-	argv = append(argv, h.bytes())
+	argv = append(argv, h.Bytes())
 	argv = append(argv, args...)
 	reply, err := s.script.Run(ctx, c, keys, argv...).Slice()
 	if err != nil {
