@@ -32,7 +32,7 @@ var probe = redisx.NewScript("probe", func() string {
 	for _, e := range alertgate.TimelineEvents {
 		fmt.Fprintf(&b, "ev[%q] = EV_%s\n", e, e)
 	}
-	b.WriteString("return {cjson.encode({keys = keys, sev = SEV, st = st, ev = ev, now = now, actor = H.actor, extra = H.extra, quoted = H.quoted})}")
+	b.WriteString("return {cjson.encode({keys = keys, sev = SEV, st = st, ev = ev, shards = SHARDS, now = now, actor = H.actor, extra = H.extra, quoted = H.quoted})}")
 	return b.String()
 }())
 
@@ -45,6 +45,7 @@ type probeReply struct {
 	Actor  string            `json:"actor"`
 	Extra  string            `json:"extra"`
 	Quoted string            `json:"quoted"`
+	Shards int               `json:"shards"`
 }
 
 // The Lua side of every definition agrees with the Go side, on the real
@@ -82,6 +83,9 @@ func TestPreludeAgreesWithGo(t *testing.T) {
 				if got.Keys[f.Name()] != want {
 					t.Errorf("K.%s = %q, Go builds %q", f.Name(), got.Keys[f.Name()], want)
 				}
+			}
+			if got.Shards != redisx.Shards {
+				t.Errorf("SHARDS = %d, Go %d", got.Shards, redisx.Shards)
 			}
 			if len(got.Sev) != len(alertgate.Severities) {
 				t.Errorf("SEV has %d entries, want %d", len(got.Sev), len(alertgate.Severities))
