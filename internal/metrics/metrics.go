@@ -79,7 +79,7 @@ func New(counts CountsFunc, opts ...Option) *Metrics {
 		Registry: prometheus.NewRegistry(),
 		alertsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_alerts_received_total",
-			Help: "Alerts received, by integration and outcome (accepted, invalid, unavailable, read_failed: a delivery whose body could not be read, counted once as its alerts are unknown).",
+			Help: "Alerts received, by integration and outcome (accepted; unavailable: 503; failed: 500; read_failed: a delivery whose body could not be read, counted once as its alerts are unknown).",
 		}, []string{"integration", "outcome"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_requests_rejected_total",
