@@ -88,7 +88,7 @@ func count(timeline []alertgate.TimelineEntry, typ string) int {
 func TestStalledRedisRunsEachRequestOnce(t *testing.T) {
 	srv := redistest.StartServer(t)
 	rdb := redis.NewClient(&redis.Options{
-		Addr: srv.Addr, ReadTimeout: 150 * time.Millisecond, WriteTimeout: 150 * time.Millisecond,
+		Addr: srv.Addr, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
 		MaxRetries: 3, MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 2 * time.Millisecond,
 	})
 	t.Cleanup(func() { _ = rdb.Close() })

@@ -21,7 +21,7 @@ import (
 // note appeared twice.)
 func TestRedisClientNeverResends(t *testing.T) {
 	srv := redistest.StartServer(t)
-	rdb, err := openRedis(config.Redis{URL: config.Secret("redis://" + srv.Addr), Timeout: 150 * time.Millisecond})
+	rdb, err := openRedis(config.Redis{URL: config.Secret("redis://" + srv.Addr), Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
