@@ -148,7 +148,7 @@ func TestServeDev(t *testing.T) {
 // --dev --redis runs the dev config against a real Redis.
 func TestServeDevRealRedis(t *testing.T) {
 	redistest.New(t) // skips (or fails in CI) without Redis
-	base := startServe(t, "--dev", "--redis", "redis://"+redistest.Addr()+"/0")
+	base := startServe(t, "--dev", "--redis", redistest.URL())
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
