@@ -42,9 +42,26 @@ type Incident struct {
 	// Reopened counts how often the incident fired again after resolving.
 	Reopened int `json:"reopened"`
 
+	// EscalationPolicy is the policy walking the incident ("" when none).
+	EscalationPolicy string `json:"escalation_policy,omitempty"`
+	// Escalation is where the policy stands; nil when there is no policy.
+	Escalation *Escalation `json:"escalation,omitempty"`
+
 	// Alerts and Timeline are filled only when one incident is fetched.
 	Alerts   []IncidentAlert `json:"alerts,omitempty"`
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// Escalation is where an incident's escalation policy stands.
+type Escalation struct {
+	// Step is the last step that ran (1-based; 0 before the first) and
+	// Repeat the pass it ran in (0 on the first pass).
+	Step   int `json:"step"`
+	Repeat int `json:"repeat"`
+	// NextStep is the step that runs next (0: none, the policy is done or
+	// stopped) and NextAt when it falls due.
+	NextStep int       `json:"next_step"`
+	NextAt   time.Time `json:"next_at,omitzero"`
 }
 
 // IncidentAlert is an alert as the incident remembers it.
@@ -67,12 +84,25 @@ const (
 	EventReopened      = "reopened"
 	EventNote          = "note"
 	EventTruncated     = "alerts_truncated" // the sender dropped alerts
+
+	// Escalation: see the escalation package.
+	EventNoPolicy       = "no_escalation_policy" // the incident's route has no policy: nobody is paged
+	EventPaged          = "paged"                // a step paged one person (Page says whom)
+	EventStepSkipped    = "step_skipped"         // a step's targets resolved to nobody
+	EventExhausted      = "escalation_exhausted" // every step, repeat and the fallback ran
+	EventEscalated      = "escalated"            // someone ran the next step now
+	EventReassigned     = "reassigned"           // someone paged a named user or rotation
+	EventPageDelivered  = "page_delivered"       // a notifier took the page
+	EventPageFailed     = "page_failed"          // a notifier refused it for good
+	EventPolicyNotFound = "escalation_policy_not_found"
 )
 
 // TimelineEvents lists every timeline event type.
 var TimelineEvents = []string{
 	EventTriggered, EventAlertAdded, EventAlertResolved, EventAlertRefired,
 	EventAcknowledged, EventResolved, EventReopened, EventNote, EventTruncated,
+	EventNoPolicy, EventPaged, EventStepSkipped, EventExhausted, EventEscalated,
+	EventReassigned, EventPageDelivered, EventPageFailed, EventPolicyNotFound,
 }
 
 // TimelineEntry is one thing that happened to an incident.
@@ -82,6 +112,23 @@ type TimelineEntry struct {
 	Actor   string    `json:"actor"`
 	Alert   string    `json:"alert,omitempty"`
 	Message string    `json:"message,omitempty"`
+	// Page describes the page of a paged, page_delivered or page_failed entry.
+	Page *PageEntry `json:"page,omitempty"`
+}
+
+// PageEntry is one page as the timeline shows it: who, through what, at
+// which step, and (on delivery entries) how delivery went.
+type PageEntry struct {
+	Key      string `json:"key"`
+	User     string `json:"user,omitempty"`
+	Notifier string `json:"notifier"`
+	Step     int    `json:"step"`
+	Repeat   int    `json:"repeat"`
+	Reason   string `json:"reason,omitempty"`
+	// Error is why delivery failed (page_failed only).
+	Error string `json:"error,omitempty"`
+	// Attempts counts delivery attempts (delivery entries only).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // IncidentFilter selects incidents to list. Zero fields select everything.

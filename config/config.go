@@ -29,6 +29,15 @@ type Config struct {
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
 
+	Users              []User             `yaml:"users"`
+	Teams              []Team             `yaml:"teams"`
+	Rotations          []Rotation         `yaml:"rotations"`
+	EscalationPolicies []EscalationPolicy `yaml:"escalation_policies"`
+	// DefaultEscalationPolicy serves the built-in default route and every
+	// route that names no policy. Empty: such incidents page nobody (the
+	// timeline and metrics say so).
+	DefaultEscalationPolicy string `yaml:"default_escalation_policy"`
+
 	// Path is the file the config came from ("" when loaded from bytes).
 	Path string `yaml:"-"`
 }
@@ -161,4 +170,12 @@ type Route struct {
 	// ReopenWindow: an alert that fires again within this long after its
 	// incident resolved reopens it instead of opening a new one. 0 disables.
 	ReopenWindow *time.Duration `yaml:"reopen_window"`
+	// EscalationPolicy names the policy of the route's incidents; empty
+	// takes default_escalation_policy.
+	EscalationPolicy string `yaml:"escalation_policy"`
+	// GroupWait delays the first page after an incident opens, so alerts
+	// arriving together give one page. Default 30s; 0 pages at once.
+	GroupWait *time.Duration `yaml:"group_wait"`
+	// Team owns the route's incidents.
+	Team string `yaml:"team"`
 }
