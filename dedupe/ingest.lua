@@ -9,6 +9,9 @@
 --   reopen_ms        an alert firing this soon after the incident resolved
 --                    reopens it (0: never)
 --   truncated        alerts the sender dropped (0 if none)
+--   policy           the route's escalation policy ('' for none)
+--   group_wait_ms    how long after opening (or reopening) the first
+--                    escalation step falls due
 -- ARGV[2]: a JSON object, decoded only to open an incident: route,
 --   group_key, ghash, and the new incident's service and title
 -- ARGV[3…]: per alert, ALERT_WIDTH values: key, status, severity, digest, json
@@ -96,6 +99,7 @@ if not isOpen then
       redis.call('HINCRBY', K.incident(id), 'reopened', 1)
       incStatus = ST_triggered
       addEntry(EV_reopened)
+      startEscalation(id, H.policy, now + H.group_wait_ms)
       outcome = 'reopened'
     else
       local opening = cjson.decode(ARGV[2])
@@ -111,6 +115,7 @@ if not isOpen then
       redis.call('ZADD', KEYS[3], now, id)
       redis.call('ZADD', K.status(ST_triggered), now, id)
       addEntry(EV_triggered, nil, opening.title)
+      startEscalation(id, H.policy, now + H.group_wait_ms)
       outcome = 'opened'
     end
     isOpen = true
@@ -224,6 +229,7 @@ if isOpen and firing <= 0 and resolvedSome and H.auto_resolve and incStatus ~= S
   fields[#fields + 1] = now
   redis.call('HDEL', group, 'open')
   addEntry(EV_resolved, nil, 'all alerts resolved')
+  stopEscalation(id)
   outcome = 'resolved'
   incStatus = ST_resolved
 end

@@ -49,17 +49,18 @@ func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error)
 	})
 	for _, raw := range timeline.Val() {
 		var e struct {
-			At      int64  `json:"at"`
-			Type    string `json:"type"`
-			Actor   string `json:"actor"`
-			Alert   string `json:"alert"`
-			Message string `json:"message"`
+			At      int64                `json:"at"`
+			Type    string               `json:"type"`
+			Actor   string               `json:"actor"`
+			Alert   string               `json:"alert"`
+			Message string               `json:"message"`
+			Page    *alertgate.PageEntry `json:"page"`
 		}
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
 			return nil, corrupt(fmt.Errorf("dedupe: incident %s timeline: %w", id, err))
 		}
 		inc.Timeline = append(inc.Timeline, alertgate.TimelineEntry{
-			At: time.UnixMilli(e.At).UTC(), Type: e.Type, Actor: e.Actor, Alert: e.Alert, Message: e.Message,
+			At: time.UnixMilli(e.At).UTC(), Type: e.Type, Actor: e.Actor, Alert: e.Alert, Message: e.Message, Page: e.Page,
 		})
 	}
 	return inc, nil
@@ -92,6 +93,7 @@ var incidentFields = []string{
 	"id", "title", "service", "severity", "status", "route", "group_key",
 	"triggered_at", "acknowledged_at", "resolved_at", "updated_at",
 	"alert_count", "firing", "reopened",
+	"policy", "esc_last", "esc_next", "esc_due",
 }
 
 // decodeIncident reads the values of incidentFields, in order; ok is false
@@ -122,7 +124,38 @@ func decodeIncident(vals []any) (inc *alertgate.Incident, ok bool) {
 		AlertCount:     atoi("alert_count"),
 		Firing:         atoi("firing"),
 		Reopened:       atoi("reopened"),
+
+		EscalationPolicy: f["policy"],
+		Escalation:       decodeEscalation(f),
 	}, true
+}
+
+// decodeEscalation reads the escalation fields of an incident's hash (see
+// the prelude's startEscalation): positions are "repeat|step|turn",
+// 0-based; the JSON counts steps from 1.
+func decodeEscalation(f map[string]string) *alertgate.Escalation {
+	if f["policy"] == "" {
+		return nil
+	}
+	e := &alertgate.Escalation{}
+	if r, st, ok := position(f["esc_last"]); ok {
+		e.Repeat, e.Step = r, st+1
+	}
+	if _, st, ok := position(f["esc_next"]); ok {
+		e.NextStep = st + 1
+		e.NextAt = msTime(f["esc_due"])
+	}
+	return e
+}
+
+func position(s string) (repeat, step int, ok bool) {
+	parts := strings.Split(s, "|")
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	r, err1 := strconv.Atoi(parts[0])
+	st, err2 := strconv.Atoi(parts[1])
+	return r, st, err1 == nil && err2 == nil
 }
 
 func msTime(s string) time.Time {

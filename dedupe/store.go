@@ -63,6 +63,11 @@ type Group struct {
 type Settings struct {
 	AutoResolve  bool
 	ReopenWindow time.Duration
+	// Policy is the escalation policy a new or reopened incident starts
+	// ("" for none: the incident is recorded and pages nobody), and
+	// GroupWait how long after it opens the first step falls due.
+	Policy    string
+	GroupWait time.Duration
 }
 
 // Outcome is what a batch did to its group's incident.
@@ -124,7 +129,9 @@ func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error)
 		Int("shard", int64(n)).
 		Bool("auto_resolve", g.Settings.AutoResolve).
 		Int("reopen_ms", g.Settings.ReopenWindow.Milliseconds()).
-		Int("truncated", int64(d.Truncated))
+		Int("truncated", int64(d.Truncated)).
+		Str("policy", g.Settings.Policy).
+		Int("group_wait_ms", g.Settings.GroupWait.Milliseconds())
 	opening := redisx.NewObject().Str("route", g.Route).Str("group_key", g.Key).Str("ghash", ghash).
 		Str("service", service).Str("title", title).Bytes()
 	args := make([]any, 0, 1+5*len(d.Alerts))

@@ -139,7 +139,7 @@ func TestLifecycle(t *testing.T) {
 		for _, e := range inc.Timeline {
 			types = append(types, e.Type)
 		}
-		want := []string{"triggered", "alert_added", "alert_added", "alert_resolved", "alert_resolved", "resolved"}
+		want := []string{"triggered", "no_escalation_policy", "alert_added", "alert_added", "alert_resolved", "alert_resolved", "resolved"}
 		if fmt.Sprint(types) != fmt.Sprint(want) {
 			t.Errorf("timeline = %v, want %v", types, want)
 		}
@@ -413,7 +413,7 @@ func TestHugeBatch(t *testing.T) {
 			t.Fatalf("second delivery: %+v, want %d duplicates", r, n)
 		}
 		inc := mustGet(t, s, r.IncidentID)
-		if inc.AlertCount != n || inc.Firing != n || len(inc.Alerts) != n || len(inc.Timeline) != n+1 {
+		if inc.AlertCount != n || inc.Firing != n || len(inc.Alerts) != n || len(inc.Timeline) != n+2 { // triggered, no_escalation_policy, one per alert
 			t.Fatalf("incident: %d alerts (%d listed), %d firing, %d timeline entries", inc.AlertCount, len(inc.Alerts), inc.Firing, len(inc.Timeline))
 		}
 	})

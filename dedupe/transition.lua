@@ -32,11 +32,13 @@ if H.action == 'acknowledge' then
   if status == ST_resolved then return answer('conflict', status) end
   setStatus(id, status, ST_acknowledged, triggeredAt)
   redis.call('HSET', inc, 'acknowledged_at', now)
+  stopEscalation(id)
   return done(EV_acknowledged, ST_acknowledged)
 elseif H.action == 'resolve' then
   if status == ST_resolved then return answer('noop', status) end
   setStatus(id, status, ST_resolved, triggeredAt)
   redis.call('HSET', inc, 'resolved_at', now)
+  stopEscalation(id)
   local group = K.group(ghash)
   if redis.call('HGET', group, 'open') == id then
     redis.call('HDEL', group, 'open')

@@ -105,8 +105,11 @@ func handleGetIncident(d Deps) http.Handler {
 type actionRequest struct {
 	// Actor names who acts, for the timeline; "api" when absent.
 	Actor string `json:"actor"`
-	// Text is the note (notes only).
+	// Text is the note (notes; optional on escalate and reassign).
 	Text string `json:"text"`
+	// User or Rotation is whom a reassign pages (reassign only).
+	User     string `json:"user"`
+	Rotation string `json:"rotation"`
 }
 
 const (

@@ -25,4 +25,6 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/v1/incidents/{id}/acknowledge", api(handleAcknowledge(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/resolve", api(handleResolve(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/notes", api(handleAddNote(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/incidents/{id}/escalate", api(handleEscalate(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/incidents/{id}/reassign", api(handleReassign(d))).Methods(http.MethodPost)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/escalation"
 	"github.com/alertgate/alertgate/internal/redisx"
 	"github.com/alertgate/alertgate/routing"
 )
@@ -33,12 +34,19 @@ type nopObserver struct{}
 func (nopObserver) IncidentEvent(string)   {}
 func (nopObserver) Duplicates(string, int) {}
 
+// Escalator runs escalation actions (escalation.Engine).
+type Escalator interface {
+	Escalate(ctx context.Context, id string, a escalation.Action) error
+	Reassign(ctx context.Context, id string, t escalation.Target, a escalation.Action) error
+}
+
 // Service accepts alerts and changes incidents.
 type Service struct {
-	store    *dedupe.Store
-	now      func() time.Time
-	logger   *slog.Logger
-	observer Observer
+	store     *dedupe.Store
+	now       func() time.Time
+	logger    *slog.Logger
+	observer  Observer
+	escalator Escalator
 }
 
 // Options configure a Service. Zero values take defaults.
@@ -47,11 +55,14 @@ type Options struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Observer Observer
+	// Escalator carries out escalate and reassign; without one they
+	// answer EUNAVAILABLE.
+	Escalator Escalator
 }
 
 // NewService returns a service over store.
 func NewService(store *dedupe.Store, o Options) *Service {
-	s := &Service{store: store, now: o.Now, logger: o.Logger, observer: o.Observer}
+	s := &Service{store: store, now: o.Now, logger: o.Logger, observer: o.Observer, escalator: o.Escalator}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -115,6 +126,8 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 			Settings: dedupe.Settings{
 				AutoResolve:  g.route.AutoResolve,
 				ReopenWindow: g.route.ReopenWindow,
+				Policy:       g.route.Policy,
+				GroupWait:    g.route.GroupWait,
 			},
 		}, dedupe.Delivery{Alerts: g.alerts, Truncated: truncated, Actor: actor, RequestID: req, Now: now})
 		if err != nil {
@@ -210,6 +223,32 @@ func (s *Service) transition(ctx context.Context, id string, action dedupe.Actio
 	if changed && action != dedupe.Note {
 		s.logger.Info("incident "+string(action)+"d", "incident_id", id, "actor", by.Actor)
 	}
+	return s.store.Get(ctx, id)
+}
+
+// Escalate runs the incident's next escalation step now; note, optional,
+// goes on the timeline.
+func (s *Service) Escalate(ctx context.Context, id string, by By, note string) (*alertgate.Incident, error) {
+	if s.escalator == nil {
+		return nil, alertgate.Errorf(alertgate.EUNAVAILABLE, "escalation is not running")
+	}
+	if err := s.escalator.Escalate(ctx, id, escalation.Action{Actor: by.Actor, RequestID: by.RequestID, Message: note}); err != nil {
+		return nil, err
+	}
+	s.logger.Info("incident escalated", "incident_id", id, "actor", by.Actor)
+	return s.store.Get(ctx, id)
+}
+
+// Reassign pages a user or a rotation's on-call person about the incident
+// now; the policy goes on.
+func (s *Service) Reassign(ctx context.Context, id string, t escalation.Target, by By, note string) (*alertgate.Incident, error) {
+	if s.escalator == nil {
+		return nil, alertgate.Errorf(alertgate.EUNAVAILABLE, "escalation is not running")
+	}
+	if err := s.escalator.Reassign(ctx, id, t, escalation.Action{Actor: by.Actor, RequestID: by.RequestID, Message: note}); err != nil {
+		return nil, err
+	}
+	s.logger.Info("incident reassigned", "incident_id", id, "actor", by.Actor, "to", t.String())
 	return s.store.Get(ctx, id)
 }
 

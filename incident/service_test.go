@@ -37,7 +37,7 @@ func newService(t *testing.T, routes []config.Route) (*incident.Service, *routin
 
 func mustTree(t *testing.T, routes []config.Route) *routing.Tree {
 	t.Helper()
-	tree, err := routing.New(routes)
+	tree, err := routing.New(routes, "")
 	if err != nil {
 		t.Fatal(err)
 	}

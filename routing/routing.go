@@ -4,6 +4,7 @@
 package routing
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -23,6 +24,12 @@ type Route struct {
 	Service      string
 	AutoResolve  bool
 	ReopenWindow time.Duration
+	// Policy is the escalation policy of the route's incidents ("" for
+	// none), GroupWait how long the first page waits after one opens, and
+	// Team the team that owns them.
+	Policy    string
+	GroupWait time.Duration
+	Team      string
 
 	integrations map[string]bool
 	match        map[string]string
@@ -41,29 +48,34 @@ type Tree struct {
 // (config.BuiltinRoute) after them. It trusts a config that passed
 // config.Validate, where the rules of a route live: an error (a regular
 // expression that does not compile) means it was not validated.
-func New(routes []config.Route) (*Tree, error) {
+// defaultPolicy serves every route that names no escalation policy, the
+// built-in one included.
+func New(routes []config.Route, defaultPolicy string) (*Tree, error) {
 	t := &Tree{}
 	for i, rc := range routes {
-		r, err := compile(rc)
+		r, err := compile(rc, defaultPolicy)
 		if err != nil {
 			return nil, fmt.Errorf("routing: routes[%d].%w", i, err)
 		}
 		t.routes = append(t.routes, r)
 	}
 	var err error
-	if t.dflt, err = compile(config.BuiltinRoute()); err != nil {
+	if t.dflt, err = compile(config.BuiltinRoute(), defaultPolicy); err != nil {
 		return nil, fmt.Errorf("routing: the built-in route: %w", err)
 	}
 	return t, nil
 }
 
 // compile compiles one route; settings left out take config's defaults.
-func compile(rc config.Route) (*Route, error) {
+func compile(rc config.Route, defaultPolicy string) (*Route, error) {
 	r := &Route{
 		Name:         rc.Name,
 		Service:      rc.Service,
 		AutoResolve:  rc.AutoResolveOn(),
 		ReopenWindow: rc.Reopen(),
+		Policy:       cmp.Or(rc.EscalationPolicy, defaultPolicy),
+		GroupWait:    groupWait(rc),
+		Team:         rc.Team,
 		match:        rc.Match,
 	}
 	if len(rc.Integrations) > 0 {
@@ -141,4 +153,12 @@ func labelSet(labels map[string]string, names []string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// groupWait is the route's group_wait, 30s when left out.
+func groupWait(rc config.Route) time.Duration {
+	if rc.GroupWait == nil {
+		return 30 * time.Second
+	}
+	return *rc.GroupWait
 }

@@ -15,7 +15,7 @@ func ptr[T any](v T) *T { return &v }
 
 func mustTree(t testing.TB, routes []config.Route) *routing.Tree {
 	t.Helper()
-	tree, err := routing.New(routes)
+	tree, err := routing.New(routes, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestNewRejectsBadRegexp(t *testing.T) {
 	// anchors; routing compiles with config.CompileAnchored, as Validate
 	// does, and refuses it too.
 	for _, expr := range []string{"(", "a)|(b"} {
-		_, err := routing.New([]config.Route{{Name: "x", MatchRE: map[string]string{"a": expr}}})
+		_, err := routing.New([]config.Route{{Name: "x", MatchRE: map[string]string{"a": expr}}}, "")
 		if err == nil || !strings.Contains(err.Error(), "routes[0].match_re.a") {
 			t.Errorf("New with match_re %q: %v, want an error naming routes[0].match_re.a", expr, err)
 		}

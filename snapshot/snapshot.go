@@ -64,7 +64,7 @@ func Build(cfg *config.Config) (_ *Snapshot, err error) {
 	if err != nil {
 		return nil, notBuilt(cfg, err)
 	}
-	tree, err := routing.New(cfg.Routes)
+	tree, err := routing.New(cfg.Routes, cfg.DefaultEscalationPolicy)
 	if err != nil {
 		return nil, notBuilt(cfg, err)
 	}

@@ -102,3 +102,35 @@ local function remembered(raw)
   if at then kept = string.sub(kept, 1, at - 1) end
   return '\n' .. (H.req or '') .. kept
 end
+
+-- Escalation state lives in the incident's hash (see the escalation
+-- package): policy, esc_epoch (counts starts, so a page of an earlier run
+-- has another idempotency key), esc_next (the position that runs next,
+-- "repeat|step|turn", 0-based), esc_due (when), esc_last (the last step
+-- that ran), and claim (the token of the replica running the step now).
+-- The shard's due set holds the incident while a step waits.
+--
+-- startEscalation (re)starts the policy at its first step, due at `at`;
+-- an incident without a policy is recorded as such. Ingest calls it in the
+-- same script that opens or reopens the incident, so a page can never be
+-- lost between "opened" and "scheduled".
+local function startEscalation(id, policy, at)
+  local inc = K.incident(id)
+  if not policy or policy == '' then
+    redis.call('HDEL', inc, 'policy', 'esc_next', 'esc_due', 'esc_last', 'claim')
+    redis.call('ZREM', K.due(), id)
+    addEntry(EV_no_escalation_policy, nil, 'no escalation policy: nobody is paged')
+    return
+  end
+  redis.call('HINCRBY', inc, 'esc_epoch', 1)
+  redis.call('HSET', inc, 'policy', policy, 'esc_next', '0|0|0', 'esc_due', at)
+  redis.call('HDEL', inc, 'esc_last', 'claim')
+  redis.call('ZADD', K.due(), at, id)
+end
+
+-- stopEscalation ends the policy (acknowledge, resolve); a claim in flight
+-- loses its fence, so its commit is refused.
+local function stopEscalation(id)
+  redis.call('ZREM', K.due(), id)
+  redis.call('HDEL', K.incident(id), 'esc_next', 'esc_due', 'claim')
+end
