@@ -34,13 +34,41 @@ type ShiftReport struct {
 	Shifts   []Span `json:"shifts"`
 }
 
-// Now reports who is on call in each rotation at t, in the order given;
-// overrides maps a rotation id to its overrides.
+// Now reports who is on call in each rotation at t, in the order given
+// (nil rotations are skipped); overrides maps a rotation id to its
+// overrides.
 func Now(rotations []*Rotation, t time.Time, overrides map[string][]Override) OnCallReport {
-	panic("schedule: Now not implemented yet")
+	rep := OnCallReport{At: t.UTC(), Rotations: make([]RotationNow, 0, len(rotations))}
+	for _, r := range rotations {
+		if r == nil {
+			continue
+		}
+		now, next, ok := r.OnCall(t, overrides[r.ID])
+		rn := RotationNow{ID: r.ID, Override: now.Override, Since: now.Start.UTC(), Until: now.End.UTC()}
+		if now.User != "" {
+			rn.OnCall = &now.User
+		}
+		if ok {
+			next = inUTC(next)
+			rn.Next = &next
+		}
+		rep.Rotations = append(rep.Rotations, rn)
+	}
+	return rep
 }
 
 // List reports the shifts of r in [from, to), in UTC.
+// Shifts is never null in JSON: an empty range is [].
 func List(r *Rotation, from, to time.Time, overrides []Override) ShiftReport {
-	panic("schedule: List not implemented yet")
+	spans := r.Shifts(from, to, overrides)
+	rep := ShiftReport{Rotation: r.ID, Shifts: make([]Span, len(spans))}
+	for i, s := range spans {
+		rep.Shifts[i] = inUTC(s)
+	}
+	return rep
+}
+
+func inUTC(s Span) Span {
+	s.Start, s.End = s.Start.UTC(), s.End.UTC()
+	return s
 }

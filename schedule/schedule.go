@@ -31,7 +31,8 @@ type Clock int
 // ParseClock reads "HH:MM", 00:00 to 24:00.
 func ParseClock(s string) (Clock, error) {
 	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
+	// Digits only: strconv.Atoi alone would take "+1:30" for 01:30.
+	if !ok || len(h) != 2 || len(m) != 2 || !digits(h) || !digits(m) {
 		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
 	}
 	hh, err1 := strconv.Atoi(h)
@@ -40,6 +41,15 @@ func ParseClock(s string) (Clock, error) {
 		return 0, fmt.Errorf("%q is not a time of day between 00:00 and 24:00", s)
 	}
 	return Clock(hh*60 + mm), nil
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // String formats the clock as HH:MM.
@@ -93,7 +103,10 @@ func (c Civil) In(loc *time.Location) time.Time {
 	_, after := time.Unix(naive+36*3600, 0).In(loc).Zone()
 	best := int64(0)
 	found := false
-	for _, off := range []int{before, after} {
+	for i, off := range []int{before, after} {
+		if i == 1 && off == before {
+			break // no change nearby: one candidate, already tried
+		}
 		u := naive - int64(off)
 		if _, o := time.Unix(u, 0).In(loc).Zone(); o == off && (!found || u < best) {
 			best, found = u, true
@@ -177,7 +190,8 @@ type Layer struct {
 }
 
 // Rotation is a stack of layers in one time zone: a later layer wins
-// wherever it has someone on call.
+// wherever it has someone on call, and an earlier one shows through where
+// it has nobody. A nil Location is UTC.
 type Rotation struct {
 	ID       string
 	Location *time.Location
@@ -185,8 +199,13 @@ type Rotation struct {
 }
 
 // Override puts User on call in a rotation from Start to End: in place of
-// Replaces only while Replaces would be on call, or over the whole rotation
-// when Replaces is "". When overrides overlap, the one created last wins.
+// Replaces only while the layers would have Replaces on call (other
+// overrides do not count), or over the whole rotation, even where nobody
+// was on call, when Replaces is "". Where several would apply, the one with
+// the latest CreatedAt wins; on a tie, the later in the list. Overrides
+// without a User, ending no later than they start, or naming another
+// Rotation (an empty Rotation is taken as the one asked about) are
+// ignored.
 type Override struct {
 	ID        string    `json:"id"`
 	Rotation  string    `json:"rotation"`
@@ -209,5 +228,5 @@ type Span struct {
 }
 
 // Horizon bounds how far OnCall looks back for the start of the current
-// span and ahead for its end and the next span.
+// span and ahead for its end and the next span: 366 days of elapsed time.
 const Horizon = 366 * 24 * time.Hour
