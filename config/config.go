@@ -1,5 +1,6 @@
 // Package config reads alertgate's one YAML file: integrations, routes,
-// Redis and the HTTP API. Loading is strict (unknown keys are errors) and
+// Redis, the HTTP API, and who is on call (users, teams, rotations,
+// escalation policies; docs/oncall.md). Loading is strict (unknown keys are errors) and
 // reports every problem at once, each with the file and line.
 //
 // LoadFile (or Load for bytes) applies the defaults, decodes the file over
@@ -25,6 +26,10 @@ type Config struct {
 	Redis     Redis  `yaml:"redis"`
 	API       API    `yaml:"api"`
 	Ingest    Ingest `yaml:"ingest"`
+	// Escalation tunes the escalation engine every replica runs.
+	Escalation Escalation `yaml:"escalation"`
+	// Delivery tunes the loop that hands pages to notifiers.
+	Delivery Delivery `yaml:"delivery"`
 
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
@@ -64,6 +69,11 @@ type API struct {
 	// Tokens are the bearer tokens accepted by the API; several allow rotation.
 	Tokens     []Secret `yaml:"tokens"`
 	TokensFile string   `yaml:"tokens_file"`
+	// FeedSecret signs the tokens in iCal feed URLs (calendar apps cannot
+	// send a bearer token). Empty: the feeds are off. Changing it revokes
+	// every feed URL handed out.
+	FeedSecret     Secret `yaml:"feed_secret"`
+	FeedSecretFile string `yaml:"feed_secret_file"`
 }
 
 // Ingest holds limits shared by every receiver.
@@ -72,6 +82,28 @@ type Ingest struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// RetryAfter is what a 503 tells senders to wait.
 	RetryAfter time.Duration `yaml:"retry_after"`
+}
+
+// Escalation tunes the escalation engine.
+type Escalation struct {
+	// Lease is how long a replica holds a step it claimed. A replica that
+	// dies holding one delays that step by at most this long.
+	Lease time.Duration `yaml:"lease"`
+	// PollInterval is how often each replica looks for due steps: steps
+	// run at most this late (plus the time a pass takes).
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// Delivery tunes page delivery from the outbox.
+type Delivery struct {
+	// ClaimAfter: a page read by a replica that then died or stalled (or
+	// whose delivery failed and may be retried) is taken over by any
+	// replica after this long; it is also the pause between attempts.
+	ClaimAfter time.Duration `yaml:"claim_after"`
+	// MaxAttempts caps deliveries of one page before it is recorded failed.
+	MaxAttempts int `yaml:"max_attempts"`
+	// PollInterval is how often each replica looks for pages to deliver.
+	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
 // Integration types.

@@ -38,7 +38,8 @@ func TestEveryFieldDecodes(t *testing.T) {
 	}
 	// The decoded config holds what was written, as a spot check that the
 	// walk reached the nested fields.
-	if c.Integrations[0].Signature.MaxSkew != time.Second || c.Routes[0].ReopenWindow == nil || c.Integrations[0].Generic.Labels["k"] != "x" {
+	if c.Integrations[0].Signature.MaxSkew != time.Second || c.Routes[0].ReopenWindow == nil || c.Integrations[0].Generic.Labels["k"] != "x" ||
+		c.EscalationPolicies[0].Repeat != 1 || c.EscalationPolicies[0].Steps[0].Targets[0].Rotation != "x" {
 		t.Errorf("decoded %+v", c)
 	}
 	t.Logf("decoded %d leaf fields: %s", len(leaves), strings.Join(leaves, ", "))
@@ -86,7 +87,7 @@ func sampleValue(t *testing.T, typ reflect.Type, at string, seen map[reflect.Typ
 	case reflect.Bool:
 		*leaves = append(*leaves, at)
 		return true
-	case reflect.Int64:
+	case reflect.Int, reflect.Int64:
 		*leaves = append(*leaves, at)
 		return 1
 	}
@@ -96,7 +97,7 @@ func sampleValue(t *testing.T, typ reflect.Type, at string, seen map[reflect.Typ
 
 // unsupportedFields is a config section of kinds the loader does not know.
 type unsupportedFields struct {
-	Count  int            `yaml:"count"`
+	Count  uint           `yaml:"count"`
 	Ratio  float64        `yaml:"ratio"`
 	ByCode map[int]string `yaml:"by_code"`
 	Nested struct {
@@ -110,7 +111,7 @@ type unsupportedFields struct {
 func TestDecodeUnsupportedKind(t *testing.T) {
 	typ := reflect.TypeFor[unsupportedFields]()
 	err := decodable(typ)
-	if err == nil || !strings.Contains(err.Error(), "unsupportedFields.Count") || !strings.Contains(err.Error(), "int") {
+	if err == nil || !strings.Contains(err.Error(), "unsupportedFields.Count") || !strings.Contains(err.Error(), "uint") {
 		t.Errorf("decodable = %v, want an error naming Count", err)
 	}
 	for _, tt := range []struct {
@@ -153,7 +154,7 @@ func TestDecodeUnsupportedKind(t *testing.T) {
 		got = append(got, p.String())
 	}
 	want := []string{
-		"line 1: count: the config loader cannot decode into int (int); this is a bug in alertgate",
+		"line 1: count: the config loader cannot decode into uint (uint); this is a bug in alertgate",
 		"line 2: ratio: the config loader cannot decode into float64 (float64); this is a bug in alertgate",
 		"line 3: by_code: the config loader cannot decode into map[int]string (a map with int keys); this is a bug in alertgate",
 		"line 5: nested.ch: the config loader cannot decode into chan int (chan); this is a bug in alertgate",
@@ -209,4 +210,43 @@ func TestValidateLabelLimits(t *testing.T) {
 // indent moves every line of s two more spaces in.
 func indent(s string) string {
 	return strings.ReplaceAll(s, "      ", "        ")
+}
+
+// Whole numbers decode into int and int64 within the range of each, so a
+// value never wraps around into a different one.
+func TestDecodeInts(t *testing.T) {
+	type ints struct {
+		Small int   `yaml:"small"`
+		Big   int64 `yaml:"big"`
+	}
+	for _, tt := range []struct {
+		yaml      string
+		want      ints
+		wantError string
+	}{
+		{yaml: "small: 7\nbig: -9223372036854775808", want: ints{Small: 7, Big: -1 << 63}},
+		{yaml: "small: 0x10\nbig: 1_000", want: ints{Small: 16, Big: 1000}},
+		{yaml: `small: "3"`, want: ints{Small: 3}},
+		{yaml: "big: 9223372036854775808", wantError: `line 1: big: "9223372036854775808" is too large a number`},
+		{yaml: "small: 1.5", wantError: `line 1: small: "1.5" is not a whole number`},
+		{yaml: "small: [1]", wantError: `line 1: small: expected a whole number, got a list`},
+	} {
+		n, err := parseYAML([]byte(tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &loader{getenv: func(string) string { return "" }, lines: map[string]int{}, bad: map[string]bool{}}
+		var got ints
+		l.decode(n, reflect.ValueOf(&got).Elem(), "", 1)
+		var problems []string
+		for _, p := range l.ps.list {
+			problems = append(problems, p.String())
+		}
+		if gotErr := strings.Join(problems, "\n"); gotErr != tt.wantError {
+			t.Errorf("%q: problems %q, want %q", tt.yaml, gotErr, tt.wantError)
+		}
+		if tt.wantError == "" && got != tt.want {
+			t.Errorf("%q: decoded %+v, want %+v", tt.yaml, got, tt.want)
+		}
+	}
 }

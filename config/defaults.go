@@ -19,6 +19,12 @@ const (
 	DefaultMaxSkew                = 5 * time.Minute
 	DefaultAutoResolve            = true
 	DefaultReopenWindow           = 5 * time.Minute
+	DefaultEscalationLease        = 30 * time.Second
+	DefaultEscalationPoll         = 250 * time.Millisecond
+	DefaultDeliveryClaimAfter     = 30 * time.Second
+	DefaultDeliveryMaxAttempts    = 5
+	DefaultDeliveryPoll           = 250 * time.Millisecond
+	DefaultGroupWait              = 30 * time.Second
 )
 
 // DefaultRouteName is the built-in catch-all route; no configured route may
@@ -58,6 +64,11 @@ func (c *Config) applyBaseDefaults() {
 	setIfZero(&c.Redis.Timeout, DefaultRedisTimeout)
 	setIfZero(&c.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
 	setIfZero(&c.Ingest.RetryAfter, DefaultRetryAfter)
+	setIfZero(&c.Escalation.Lease, DefaultEscalationLease)
+	setIfZero(&c.Escalation.PollInterval, DefaultEscalationPoll)
+	setIfZero(&c.Delivery.ClaimAfter, DefaultDeliveryClaimAfter)
+	setIfZero(&c.Delivery.MaxAttempts, DefaultDeliveryMaxAttempts)
+	setIfZero(&c.Delivery.PollInterval, DefaultDeliveryPoll)
 }
 
 // applyDerivedDefaults sets the defaults that depend on other fields or
@@ -87,6 +98,10 @@ func (c *Config) applyDerivedDefaults() {
 		if r.ReopenWindow == nil {
 			v := DefaultReopenWindow
 			r.ReopenWindow = &v
+		}
+		if r.GroupWait == nil {
+			v := DefaultGroupWait
+			r.GroupWait = &v
 		}
 	}
 }
@@ -119,6 +134,26 @@ func (r Route) Reopen() time.Duration {
 		return DefaultReopenWindow
 	}
 	return *r.ReopenWindow
+}
+
+// FirstPageDelay is the route's group_wait: how long after an incident
+// opens its first escalation step waits, so that alerts arriving together
+// make one page (default 30s; 0 pages at once).
+func (r Route) FirstPageDelay() time.Duration {
+	if r.GroupWait == nil {
+		return DefaultGroupWait
+	}
+	return *r.GroupWait
+}
+
+// PolicyOf is the id of the escalation policy of r's incidents: the route's
+// own, or else default_escalation_policy. The built-in default route names
+// none, so it takes the default. "" means the incidents page nobody.
+func (c *Config) PolicyOf(r Route) string {
+	if r.EscalationPolicy != "" {
+		return r.EscalationPolicy
+	}
+	return c.DefaultEscalationPolicy
 }
 
 // Regexps compiles MatchRE, each expression anchored at both ends: "db.*"

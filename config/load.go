@@ -212,7 +212,7 @@ type loader struct {
 	nodes int
 }
 
-// maxNodes is far above any real config (the full example has about 200
+// maxNodes is far above any real config (the full example has about 260
 // values), and low enough that a small file whose aliases multiply into
 // billions of values ("billion laughs") fails fast.
 const maxNodes = 1 << 17
@@ -291,7 +291,7 @@ const (
 	kindMap // string keys only
 	kindString
 	kindBool
-	kindInt64
+	kindInt // int and int64; the type's size bounds the value
 )
 
 func kindOf(t reflect.Type) decodeKind {
@@ -313,8 +313,8 @@ func kindOf(t reflect.Type) decodeKind {
 		return kindString
 	case reflect.Bool:
 		return kindBool
-	case reflect.Int64:
-		return kindInt64
+	case reflect.Int, reflect.Int64:
+		return kindInt
 	}
 	return kindUnsupported
 }
@@ -425,13 +425,19 @@ func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			l.fail(l.lines[path], path, "%q is not true or false", s)
 		}
 
-	case kindInt64:
+	case kindInt:
 		s, ok := l.scalar(n, path, "a whole number")
 		if !ok {
 			return
 		}
-		i, err := strconv.ParseInt(s, 0, 64)
-		if err != nil {
+		// ParseInt with the type's own size, so a value that would wrap
+		// around (int is 32 bits on some platforms) is refused, not cut.
+		i, err := strconv.ParseInt(s, 0, t.Bits())
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			l.fail(l.lines[path], path, "%q is too large a number", s)
+			return
+		case err != nil:
 			l.fail(l.lines[path], path, "%q is not a whole number", s)
 			return
 		}

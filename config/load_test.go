@@ -51,6 +51,7 @@ func TestLoadInvalid(t *testing.T) {
 		"bad_integration_name.yml":            {`:2: integrations[0].name: "Prometheus" is not a valid name`},
 		"bad_type.yml":                        {`:6: integrations[1].type: "foo" is not one of alertmanager, grafana, datadog, generic, pagerduty`},
 		"both_value_and_file.yml":             {`:5: integrations[0].tokens_file: set either tokens or tokens_file, not both`},
+		"default_policy_unknown.yml":          {`:24: default_escalation_policy: unknown escalation policy "oncall": define it under escalation_policies, or fix the id`},
 		"duplicate_integration_name.yml":      {`:5: integrations[1].name: duplicate name "am" (also integrations[0].name)`},
 		"duplicate_key.yml":                   {`:2: listen: duplicate key (first on line 1)`},
 		"duplicate_routing_key.yml":           {`:7: integrations[1].routing_keys[1]: duplicate routing key (also integrations[0].routing_keys[1])`},
@@ -64,20 +65,45 @@ func TestLoadInvalid(t *testing.T) {
 		"generic_resolved_without_status.yml": {`:7: integrations[0].generic.resolved_values: set status too`},
 		"ingest_negative_retry.yml":           {`:2: ingest.retry_after: must be greater than 0`},
 		"ingest_zero_body.yml":                {`:2: ingest.max_body_bytes: must be greater than 0`},
-		"listen_empty.yml":                    {`:1: listen: must not be empty`},
 		"label_name_too_long.yml":             {":8: integrations[0].labels." + strings.Repeat("x", 300) + ": name is 300 bytes, longer than the limit of 256"},
+		"layer_bad_restriction.yml":           {`:19: rotations[0].layers[0].restrictions[0].to: "5pm" is not a time of day HH:MM`},
+		"layer_bad_shift.yml":                 {`:15: rotations[0].layers[0].shift: "30m" is not a shift length like 12h, 1d or 1w`},
+		"layer_bad_start.yml":                 {`:14: rotations[0].layers[0].start: "2026-03-02 09:00" is not a local time like 2026-03-02T09:00`},
+		"layer_duplicate_name.yml":            {`:13: rotations[0].layers[1].name: duplicate layer name "weekly" (also rotations[0].layers[0].name): give each layer of a rotation its own name`},
+		"layer_missing_shift.yml":             {`:12: rotations[0].layers[0].shift: required: the length of one shift, such as 12h, 1d or 1w`},
+		"layer_missing_start.yml":             {`:12: rotations[0].layers[0].start: required: when the first shift begins`},
+		"layer_negative_shift.yml":            {`:15: rotations[0].layers[0].shift: "-1w" is not a shift length`},
+		"layer_no_participants.yml":           {`:13: rotations[0].layers[0].participants: at least one participant is required`},
+		"layer_unknown_participant.yml":       {`:15: rotations[0].layers[0].participants[1]: unknown user "dave": define it under users, or fix the id`},
+		"layer_zero_shift.yml":                {`:15: rotations[0].layers[0].shift: a shift must be at least 1d`},
+		"listen_empty.yml":                    {`:1: listen: must not be empty`},
 		"missing_file.yml":                    {`:4: integrations[0].tokens_file: stat testdata/secrets/does-not-exist.txt: no such file`},
 		"missing_integration_name.yml":        {`:5: integrations[1].name: required`},
 		"missing_tokens.yml":                  {`:2: integrations[0].tokens: at least one token is required (tokens or tokens_file)`},
 		"missing_type.yml":                    {`:2: integrations[0].type: required: one of alertmanager, grafana, datadog, generic, pagerduty`},
 		"multiple_documents.yml":              {`:5: invalid YAML: the file holds more than one YAML document`},
 		"not_a_mapping.yml":                   {`:1: expected a mapping, got a list`},
+		"oncall_unreachable.yml":              nil, // TestUnreachableParticipants
 		"pagerduty_no_routing_keys.yml":       {`:2: integrations[0].routing_keys: type pagerduty needs at least one routing key`},
 		"pagerduty_tokens.yml":                {`:4: integrations[0].tokens: not used by type pagerduty`},
+		"policy_bad_repeat.yml":               {`:21: escalation_policies[0].repeat: "once" is not a whole number`},
+		"policy_duplicate_id.yml":             {`:23: escalation_policies[1].id: duplicate escalation policy id "payments" (also escalation_policies[0].id)`},
+		"policy_empty_fallback.yml":           {`:23: escalation_policies[0].fallback: set one of user, team, rotation or notifier`},
+		"policy_missing_id.yml":               {`:9: escalation_policies[0].id: required: a unique id for the escalation policy, such as "payments"`},
+		"policy_no_steps.yml":                 {`:21: escalation_policies[0].steps: at least one step is required`},
+		"policy_repeat_negative.yml":          {`:21: escalation_policies[0].repeat: must be between 0 and 100: how many more times the whole policy runs after its last step`},
+		"policy_repeat_too_many.yml":          {`:21: escalation_policies[0].repeat: must be between 0 and 100`},
+		"policy_unknown_fallback.yml":         {`:23: escalation_policies[0].fallback.user: unknown user "dave": define it under users, or fix the id`},
 		"public_url_relative.yml":             {`:1: public_url: must be an absolute http:// or https:// URL`},
 		"redis_bad_url.yml":                   {`:2: redis.url: unsupported scheme "http"`},
 		"redis_key_prefix_brace.yml":          {`:2: redis.key_prefix: must not contain "{" or "}"`},
 		"redis_zero_timeout.yml":              {`:2: redis.timeout: must be greater than 0`},
+		"rotation_bad_time_zone.yml":          {`:10: rotations[0].time_zone: "America/NewYork" is not an IANA time zone`},
+		"rotation_duplicate_id.yml":           {`:19: rotations[1].id: duplicate rotation id "payments-primary" (also rotations[0].id): give each rotation its own id`},
+		"rotation_local_time_zone.yml":        {`:10: rotations[0].time_zone: "Local" is the server's own zone`},
+		"rotation_missing_time_zone.yml":      {`:9: rotations[0].time_zone: required: the IANA zone of the rotation's start times and restrictions`},
+		"rotation_no_layers.yml":              {`:11: rotations[0].layers: at least one layer is required`},
+		"rotation_unknown_team.yml":           {`:12: rotations[0].team: unknown team "paymnts" (did you mean "payments"?): define it under teams, or fix the id`},
 		"route_bad_name.yml":                  {`:6: routes[0].name: "my route" is not a valid name`},
 		"route_bad_regexp.yml":                {":8: routes[0].match_re.env: invalid regular expression: error parsing regexp: missing closing ): `prod|(staging`"},
 		"route_default_name.yml":              {`:6: routes[0].name: "default" is reserved for the built-in catch-all route`},
@@ -85,17 +111,54 @@ func TestLoadInvalid(t *testing.T) {
 		"route_group_by_duplicate.yml":        {`:7: routes[0].group_by[1]: duplicate label "cluster"`},
 		"route_group_by_ellipsis.yml":         {`:7: routes[0].group_by: "..." (all labels) must be the only entry`},
 		"route_missing_name.yml":              {`:6: routes[0].name: required`},
+		"route_negative_group_wait.yml":       {`:3: routes[0].group_wait: must not be negative (0 pages at once)`},
+		"engine_poll_not_below_lease.yml":     {`:5: escalation.poll_interval: must be shorter than escalation.lease (1s)`},
 		"route_negative_reopen.yml":           {`:7: routes[0].reopen_window: must not be negative`},
 		"route_unknown_integration.yml":       {`:7: routes[0].integrations[1]: unknown integration "grafana"`},
+		"route_unknown_policy.yml":            {`:26: routes[0].escalation_policy: unknown escalation policy "paymnts" (did you mean "payments"?): define it under escalation_policies, or fix the id`},
+		"route_unknown_team.yml":              {`:27: routes[0].team: unknown team "payment" (did you mean "payments"?): define it under teams`},
 		"routing_keys_not_pagerduty.yml":      {`:5: integrations[0].routing_keys: only for type pagerduty`},
 		"signature_bad_header.yml":            {`:7: integrations[0].signature.header: "X Signature" is not a valid HTTP header name`},
 		"signature_no_secrets.yml":            {`:5: integrations[0].signature.secrets: at least one secret is required`},
 		"signature_wrong_type.yml":            {`:5: integrations[0].signature: only for types grafana and generic`},
 		"signature_zero_skew.yml":             {`:8: integrations[0].signature.max_skew: must be greater than 0`},
+		"step_missing_delay.yml":              {`:22: escalation_policies[0].steps[0].delay: must be greater than 0`},
+		"step_negative_delay.yml":             {`:23: escalation_policies[0].steps[0].delay: must be greater than 0`},
+		"step_no_targets.yml":                 {`:22: escalation_policies[0].steps[0].targets: at least one target is required`},
+		"step_zero_delay.yml":                 {`:23: escalation_policies[0].steps[0].delay: must be greater than 0: how long the step waits for an acknowledgement`},
 		"syntax_error.yml":                    {`:4: invalid YAML: did not find expected '-' indicator`},
+		"target_empty.yml":                    {`:23: escalation_policies[0].steps[0].targets[0]: set one of user, team, rotation or notifier: whom to page`},
+		"target_listed_twice.yml":             {`:25: escalation_policies[0].steps[0].targets[2]: the step already pages user alice (escalation_policies[0].steps[0].targets[0]): list each target once`},
+		"target_team_no_members.yml":          {`:14: escalation_policies[0].steps[0].targets[0].team: team "nobody" has no members, so this target would page nobody`},
+		"target_two_fields.yml":               {`:23: escalation_policies[0].steps[0].targets[0]: set only one of user and team: a target pages one thing; make each its own target`},
+		"target_unknown_notifier.yml":         {`:23: escalation_policies[0].steps[0].targets[0].notifier: unknown notifier "slack": for now the only notifier is "console"`},
+		"target_unknown_rotation.yml":         {`:23: escalation_policies[0].steps[0].targets[0].rotation: unknown rotation "payments-secondary": define it under rotations, or fix the id`},
+		"target_unknown_team.yml":             {`:23: escalation_policies[0].steps[0].targets[0].team: unknown team "sre": define it under teams, or fix the id`},
+		"target_unknown_user.yml":             {`:23: escalation_policies[0].steps[0].targets[0].user: unknown user "alise" (did you mean "alice"?)`},
+		"team_duplicate_id.yml":               {`:10: teams[1].id: duplicate team id "payments" (also teams[0].id): give each team its own id`},
+		"team_member_twice.yml":               {`:13: teams[0].members[2]: "alice" is listed twice: list each member once`},
+		"team_missing_id.yml":                 {`:9: teams[0].id: required: a unique id for the team, such as "payments"`},
+		"team_unknown_member.yml":             {`:12: teams[0].members[1]: unknown user "carl" (did you mean "carol"?): define it under users, or fix the id`},
 		"unknown_field.yml":                   {`:2: redis.key_prefx: unknown field (did you mean "key_prefix"?)`},
 		"unknown_integration_field.yml":       {`:5: integrations[0].token: unknown field (did you mean "tokens"?)`},
 		"unset_env.yml":                       {`:4: integrations[0].tokens[0]: environment variable ALERTGATE_TEST_UNSET is not set or is empty`},
+		"user_bad_id.yml":                     {`:2: users[0].id: "Alice" is not a valid id`},
+		"user_bad_time_zone.yml":              {`:3: users[0].time_zone: "Europe/Londn" is not an IANA time zone`},
+		"user_contact_no_address.yml":         {`:4: users[0].contacts[0].address: required: where the notifier sends the page`},
+		"user_contact_no_notifier.yml":        {`:4: users[0].contacts[0].notifier: required: the notifier to page through`},
+		"user_duplicate_id.yml":               {`:8: users[3].id: duplicate user id "bob" (also users[1].id): give each user its own id`},
+		"user_local_time_zone.yml":            {`:3: users[0].time_zone: "Local" is the server's own zone: name an IANA zone`},
+		"user_missing_id.yml":                 {`:8: users[3].id: required: a unique id for the user, such as "alice"`},
+		"user_no_contacts.yml":                {`:3: users[0].contacts: at least one contact is required, or the user cannot be paged: for example {notifier: console, address: alice}`},
+		"user_unknown_notifier.yml":           {`:4: users[0].contacts[0].notifier: unknown notifier "slack": for now the only notifier is "console"`},
+		"user_working_hours_without_zone.yml": {`:2: users[0].time_zone: required with working_hours`},
+		"window_bad_day.yml":                  {`:7: users[0].working_hours.days[1]: "tues" is not a day: use mon, tue, wed, thu, fri, sat, sun`},
+		"window_bad_from.yml":                 {`:6: users[0].working_hours.from: "9:00" is not a time of day HH:MM`},
+		"window_bad_to.yml":                   {`:7: users[0].working_hours.to: "25:00" is not a time of day between 00:00 and 24:00`},
+		"window_duplicate_day.yml":            {`:8: users[0].working_hours.days[2]: "mon" is listed twice: list each day once`},
+		"window_from_end_of_day.yml":          {`:6: users[0].working_hours.from: "24:00" is the end of a day: start the window at "00:00" on the next day instead`},
+		"window_missing_to.yml":               {`:4: users[0].working_hours.to: required: a time of day HH:MM, such as "09:00"`},
+		"window_no_days.yml":                  {`:5: users[0].working_hours.days: at least one day is required, such as [mon, tue, wed, thu, fri]`},
 		"wrong_type_list.yml":                 {`:4: integrations[0].tokens: expected a list, got a string`},
 		"wrong_type_mapping.yml":              {`:1: redis: expected a mapping, got a string`},
 		"wrong_type_string.yml":               {`:1: listen: expected a string, got a mapping`},
@@ -310,6 +373,11 @@ func TestValidateBuiltInCode(t *testing.T) {
 		"redis.timeout: must be greater than 0",
 		"ingest.max_body_bytes: must be greater than 0",
 		"ingest.retry_after: must be greater than 0",
+		"escalation.lease: must be at least 100ms (default 30s)",
+		"escalation.poll_interval: must be at least 10ms (default 250ms)",
+		"delivery.claim_after: must be at least 100ms (default 30s)",
+		"delivery.max_attempts: must be at least 1 (default 5)",
+		"delivery.poll_interval: must be at least 10ms (default 250ms)",
 		`routes[0].group_by: "..." (all labels) must be the only entry`,
 	}, "\n")
 	if got := err.Error(); got != want {
@@ -660,6 +728,7 @@ func TestLoadEmpty(t *testing.T) {
 var exampleEnv = map[string]string{
 	"ALERTGATE_REDIS_PASSWORD": "redis-secret",
 	"ALERTGATE_API_TOKEN":      "api-secret",
+	"ALERTGATE_FEED_SECRET":    "feed-secret",
 	"ALERTGATE_AM_TOKEN":       "am-secret",
 	"ALERTGATE_GRAFANA_TOKEN":  "grafana-secret",
 	"ALERTGATE_GRAFANA_SECRET": "grafana-hmac-secret",
@@ -692,6 +761,18 @@ func TestExampleConfig(t *testing.T) {
 	if _, err := c.Redis.Options(); err != nil {
 		t.Errorf("example redis options: %v", err)
 	}
+	// The on-call section is wired up: every rotation converts, and every
+	// route, the built-in one included, has a policy.
+	for i := range c.Rotations {
+		if _, err := c.Rotations[i].Schedule(); err != nil {
+			t.Errorf("example rotation: %v", err)
+		}
+	}
+	for _, r := range append(slices.Clone(c.Routes), BuiltinRoute()) {
+		if c.PolicyOf(r) == "" {
+			t.Errorf("example route %s pages nobody", r.Name)
+		}
+	}
 
 	// The example shows every field, if only in a comment.
 	data, err := os.ReadFile("../examples/alertgate.yaml")
@@ -702,6 +783,9 @@ func TestExampleConfig(t *testing.T) {
 		reflect.TypeFor[Config](), reflect.TypeFor[Redis](), reflect.TypeFor[API](),
 		reflect.TypeFor[Ingest](), reflect.TypeFor[Integration](), reflect.TypeFor[Signature](),
 		reflect.TypeFor[GenericMapping](), reflect.TypeFor[Route](),
+		reflect.TypeFor[User](), reflect.TypeFor[Window](), reflect.TypeFor[Contact](),
+		reflect.TypeFor[Team](), reflect.TypeFor[Rotation](), reflect.TypeFor[Layer](),
+		reflect.TypeFor[EscalationPolicy](), reflect.TypeFor[Step](), reflect.TypeFor[Target](),
 	} {
 		for _, name := range fieldsOf(typ).names {
 			if !strings.Contains(string(data), " "+name+":") && !strings.Contains(string(data), "\n"+name+":") {

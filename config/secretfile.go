@@ -18,6 +18,7 @@ func (l *loader) readSecretFiles(c *Config, configPath string) {
 	dir := filepath.Dir(configPath)
 	l.readSecret(&c.Redis.URL, c.Redis.URLFile, "redis.url", dir)
 	l.readSecrets(&c.API.Tokens, c.API.TokensFile, "api.tokens", dir)
+	l.readSecret(&c.API.FeedSecret, c.API.FeedSecretFile, "api.feed_secret", dir)
 	for i := range c.Integrations {
 		in := &c.Integrations[i]
 		base := "integrations[" + strconv.Itoa(i) + "]"

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,8 +54,10 @@ func (c *Config) validate(ps *problems) {
 	if c.Ingest.RetryAfter <= 0 {
 		ps.add("ingest.retry_after", "must be greater than 0")
 	}
+	c.validateEngine(ps)
 	c.validateIntegrations(ps)
 	c.validateRoutes(ps)
+	c.validateOnCall(ps)
 }
 
 func (r *Redis) validate(ps *problems) {
@@ -249,6 +252,9 @@ func (c *Config) validateRoutes(ps *problems) {
 		if r.ReopenWindow != nil && *r.ReopenWindow < 0 {
 			ps.add(p+".reopen_window", "must not be negative (0 disables reopening)")
 		}
+		if r.GroupWait != nil && *r.GroupWait < 0 {
+			ps.add(p+".group_wait", "must not be negative (0 pages at once)")
+		}
 
 		seen := make(map[string]bool, len(r.GroupBy))
 		for j, label := range r.GroupBy {
@@ -364,5 +370,34 @@ func checkLabels(ps *problems, p, what string, m map[string]string, valueLimit i
 func nonEmptyKeys(ps *problems, p string, m map[string]string) {
 	if _, ok := m[""]; ok {
 		ps.add(keyPath(p, ""), "names must not be empty")
+	}
+}
+
+// Bounds of the engine settings: a lease shorter than a pass could take
+// would let two replicas run one step's claim at once (the fencing check
+// still commits it once, but both would work it out); polling faster
+// than every 10ms only burns Redis.
+const (
+	minLease = 100 * time.Millisecond
+	minPoll  = 10 * time.Millisecond
+)
+
+func (c *Config) validateEngine(ps *problems) {
+	if c.Escalation.Lease < minLease {
+		ps.add("escalation.lease", "must be at least %v (default %v)", minLease, DefaultEscalationLease)
+	}
+	if c.Escalation.PollInterval < minPoll {
+		ps.add("escalation.poll_interval", "must be at least %v (default %v)", minPoll, DefaultEscalationPoll)
+	} else if c.Escalation.PollInterval >= c.Escalation.Lease && c.Escalation.Lease >= minLease {
+		ps.add("escalation.poll_interval", "must be shorter than escalation.lease (%v)", c.Escalation.Lease)
+	}
+	if c.Delivery.ClaimAfter < minLease {
+		ps.add("delivery.claim_after", "must be at least %v (default %v)", minLease, DefaultDeliveryClaimAfter)
+	}
+	if c.Delivery.MaxAttempts < 1 {
+		ps.add("delivery.max_attempts", "must be at least 1 (default %d)", DefaultDeliveryMaxAttempts)
+	}
+	if c.Delivery.PollInterval < minPoll {
+		ps.add("delivery.poll_interval", "must be at least %v (default %v)", minPoll, DefaultDeliveryPoll)
 	}
 }
