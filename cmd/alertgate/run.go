@@ -30,7 +30,12 @@ const usage = `usage:
   alertgate serve --config FILE [--listen ADDR] [--redis URL]
   alertgate serve --dev [--listen ADDR] [--redis URL]
   alertgate check-config FILE
+  alertgate oncall --config FILE [--at TIME] [--json]
+  alertgate oncall --config FILE --rotation ID --from TIME --to TIME [--json]
+  alertgate schedule preview --config FILE [--days 90] [--from TIME] [--margin 20]
   alertgate version
+
+TIME is RFC 3339: 2026-03-09T09:00:00-04:00 or 2026-03-09T13:00:00Z.
 `
 
 // run is the whole program; main only wires it to the process, so tests can
@@ -45,6 +50,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "check-config":
 		return runCheckConfig(rest, getenv, stdout, stderr)
+	case "oncall":
+		return runOnCall(rest, getenv, stdout, stderr)
+	case "schedule":
+		return runSchedule(rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "alertgate", buildVersion())
 		return nil
