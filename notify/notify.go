@@ -4,6 +4,7 @@
 // consumer group and hands each page to the Notifier of the contact it is
 // for. Delivery is at least once; every page carries an idempotency key so
 // a target (and the timeline) can tell a redelivery from a new page.
+// docs/delivery.md describes the outbox, the group and the records.
 package notify
 
 import (

@@ -22,6 +22,7 @@
 //	inc:<id>:alerts         hash    alert key → alert JSON
 //	inc:<id>:ameta          hash    alert key → "status|first|last|count|digest|req"
 //	inc:<id>:timeline       list    timeline entry JSON, oldest first
+//	inc:<id>:pages          hash    page key → delivery result (delivered, failed)
 //	incidents               zset    incident id by triggered_at (ms)
 //	status:<status>         zset    incident id by triggered_at, one per status
 //	alertidx                hash    alert key → incident id (PagerDuty acks)
@@ -73,6 +74,7 @@ var (
 	IncidentAlerts = Family{"alerts", "inc:%s:alerts"}
 	AlertMeta      = Family{"ameta", "inc:%s:ameta"}
 	Timeline       = Family{"timeline", "inc:%s:timeline"}
+	Pages          = Family{"pages", "inc:%s:pages"}
 	Incidents      = Family{"incidents", "incidents"}
 	Status         = Family{"status", "status:%s"}
 	AlertIndex     = Family{"alertidx", "alertidx"}
@@ -81,7 +83,7 @@ var (
 )
 
 // Families lists every family; the prelude is generated from it.
-var Families = []Family{Seq, Group, Incident, IncidentAlerts, AlertMeta, Timeline, Incidents, Status, AlertIndex, Due, Outbox}
+var Families = []Family{Seq, Group, Incident, IncidentAlerts, AlertMeta, Timeline, Pages, Incidents, Status, AlertIndex, Due, Outbox}
 
 // Name is the family's name in the prelude's K table.
 func (f Family) Name() string { return f.name }
