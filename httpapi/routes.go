@@ -27,4 +27,16 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/v1/incidents/{id}/notes", api(handleAddNote(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/escalate", api(handleEscalate(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/reassign", api(handleReassign(d))).Methods(http.MethodPost)
+
+	r.Handle("/api/v1/oncall", api(handleOnCall(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/rotations", api(handleRotations(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/rotations/{id}/shifts", api(handleShifts(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/overrides", api(handleListOverrides(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/overrides", api(handleCreateOverride(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/overrides/{id}", api(handleGetOverride(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/overrides/{id}", api(handleDeleteOverride(d))).Methods(http.MethodDelete)
+	// Calendar apps cannot send a bearer token: each feed has its own in
+	// the URL (oncall.FeedToken), checked by the handler.
+	r.Handle("/api/v1/rotations/{id}/calendar.ics", handleRotationCalendar(d)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/v1/users/{id}/calendar.ics", handleUserCalendar(d)).Methods(http.MethodGet, http.MethodHead)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
+	"github.com/alertgate/alertgate/oncall"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -30,8 +31,11 @@ type Deps struct {
 	Metrics   *metrics.Metrics
 	// Ready reports whether dependencies (Redis) answer.
 	Ready func(context.Context) error
-	// Now is the clock for signature checks; time.Now if nil.
+	// Now is the clock for signature checks and of the on-call API's
+	// "now"; time.Now if nil.
 	Now func() time.Time
+	// Overrides stores the on-call overrides.
+	Overrides *oncall.Store
 }
 
 // NewServer returns the whole HTTP API as one handler.

@@ -1,6 +1,7 @@
 // Package snapshot compiles one loaded configuration into everything that
-// serves it: the receiver of every integration and the route tree (and,
-// as they come, escalation policies, on-call rotations and notifiers).
+// serves it: the receiver of every integration, the route tree and the
+// on-call rotations in package schedule's form (and, as they come,
+// escalation policies and notifiers).
 //
 // Build is the one way from a config to what runs. check-config, start-up
 // and a SIGHUP reload all go through it, so check-config accepts exactly
@@ -30,8 +31,10 @@ import (
 	"fmt"
 
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/escalation"
 	"github.com/alertgate/alertgate/receivers"
 	"github.com/alertgate/alertgate/routing"
+	"github.com/alertgate/alertgate/schedule"
 )
 
 // Snapshot is one config compiled, everything a request reads from the
@@ -43,6 +46,15 @@ type Snapshot struct {
 	Receivers *receivers.Registry
 	// Routes is the route tree, the built-in route "default" included.
 	Routes *routing.Tree
+	// Rotations holds every rotation, by id, converted for schedule (zone
+	// loaded, layers parsed), so no request parses a rotation again.
+	Rotations map[string]*schedule.Rotation
+	// RotationIDs lists the rotations' ids in the config's order, the
+	// order in which people wrote them and the API lists them.
+	RotationIDs []string
+	// Escalation is what the escalation engine reads: policies, users,
+	// teams and the rotations above, by id.
+	Escalation *escalation.Directory
 }
 
 // Build validates cfg (config.Validate) and compiles it. A config that
@@ -68,7 +80,31 @@ func Build(cfg *config.Config) (_ *Snapshot, err error) {
 	if err != nil {
 		return nil, notBuilt(cfg, err)
 	}
-	return &Snapshot{Config: cfg, Receivers: reg, Routes: tree}, nil
+	rotations := make(map[string]*schedule.Rotation, len(cfg.Rotations))
+	rotationIDs := make([]string, 0, len(cfg.Rotations))
+	for i := range cfg.Rotations {
+		rot, err := cfg.Rotations[i].Schedule()
+		if err != nil {
+			return nil, notBuilt(cfg, fmt.Errorf("rotations[%d]: %w", i, err))
+		}
+		rotations[rot.ID] = rot
+		rotationIDs = append(rotationIDs, rot.ID)
+	}
+	dir, err := escalation.NewDirectory(cfg, rotations)
+	if err != nil {
+		return nil, notBuilt(cfg, err)
+	}
+	return &Snapshot{Config: cfg, Receivers: reg, Routes: tree, Rotations: rotations, RotationIDs: rotationIDs,
+		Escalation: dir}, nil
+}
+
+// RotationList returns the rotations in the config's order.
+func (s *Snapshot) RotationList() []*schedule.Rotation {
+	out := make([]*schedule.Rotation, len(s.RotationIDs))
+	for i, id := range s.RotationIDs {
+		out[i] = s.Rotations[id]
+	}
+	return out
 }
 
 // Load loads a config from data (config.LoadEnv: path names it in

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,4 +153,44 @@ func FuzzLoadedConfigsBuild(f *testing.F) {
 			t.Fatalf("loaded but did not build: %v", err)
 		}
 	})
+}
+
+// The rotations are compiled once, in the config's order, with their zones
+// and layers, so requests never parse them again.
+func TestBuildRotations(t *testing.T) {
+	data, err := os.ReadFile("../config/testdata/valid.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshot.Load(data, "../config/testdata/valid.yml", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range snap.Config.Rotations {
+		want = append(want, r.ID)
+	}
+	if len(want) < 2 || !slices.Equal(snap.RotationIDs, want) {
+		t.Fatalf("RotationIDs %v, want the config's %v", snap.RotationIDs, want)
+	}
+	if len(snap.Rotations) != len(want) {
+		t.Errorf("%d rotations by id, want %d", len(snap.Rotations), len(want))
+	}
+	for i, rot := range snap.RotationList() {
+		cr := snap.Config.Rotations[i]
+		if rot == nil || rot != snap.Rotations[cr.ID] || rot.ID != cr.ID {
+			t.Fatalf("RotationList()[%d] = %+v, want rotation %s", i, rot, cr.ID)
+		}
+		if rot.Location == nil || rot.Location.String() != cr.TimeZone {
+			t.Errorf("rotation %s: zone %v, want %s", cr.ID, rot.Location, cr.TimeZone)
+		}
+		if len(rot.Layers) != len(cr.Layers) {
+			t.Errorf("rotation %s: %d layers, want %d", cr.ID, len(rot.Layers), len(cr.Layers))
+		}
+		for j, l := range rot.Layers {
+			if !slices.Equal(l.Participants, cr.Layers[j].Participants) || l.Start.String() != cr.Layers[j].Start || l.Shift.String() != cr.Layers[j].Shift {
+				t.Errorf("rotation %s layer %d: %+v, want %+v", cr.ID, j, l, cr.Layers[j])
+			}
+		}
+	}
 }
