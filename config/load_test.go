@@ -113,6 +113,7 @@ func TestLoadInvalid(t *testing.T) {
 		"route_missing_name.yml":              {`:6: routes[0].name: required`},
 		"route_negative_group_wait.yml":       {`:3: routes[0].group_wait: must not be negative (0 pages at once)`},
 		"engine_poll_not_below_lease.yml":     {`:5: escalation.poll_interval: must be shorter than escalation.lease (1s)`},
+		"feed_secret_short.yml":               {`:3: api.feed_secret: must be at least 16 characters: anyone holding one feed URL could guess a short one and forge the rest`},
 		"route_negative_reopen.yml":           {`:7: routes[0].reopen_window: must not be negative`},
 		"route_unknown_integration.yml":       {`:7: routes[0].integrations[1]: unknown integration "grafana"`},
 		"route_unknown_policy.yml":            {`:26: routes[0].escalation_policy: unknown escalation policy "paymnts" (did you mean "payments"?): define it under escalation_policies, or fix the id`},
@@ -728,7 +729,7 @@ func TestLoadEmpty(t *testing.T) {
 var exampleEnv = map[string]string{
 	"ALERTGATE_REDIS_PASSWORD": "redis-secret",
 	"ALERTGATE_API_TOKEN":      "api-secret",
-	"ALERTGATE_FEED_SECRET":    "feed-secret",
+	"ALERTGATE_FEED_SECRET":    "feed-secret-for-the-example",
 	"ALERTGATE_AM_TOKEN":       "am-secret",
 	"ALERTGATE_GRAFANA_TOKEN":  "grafana-secret",
 	"ALERTGATE_GRAFANA_SECRET": "grafana-hmac-secret",

@@ -55,6 +55,9 @@ func (c *Config) validate(ps *problems) {
 		ps.add("ingest.retry_after", "must be greater than 0")
 	}
 	c.validateEngine(ps)
+	if n := len(c.API.FeedSecret.Reveal()); n > 0 && n < minFeedSecret {
+		ps.add("api.feed_secret", "must be at least %d characters: anyone holding one feed URL could guess a short one and forge the rest", minFeedSecret)
+	}
 	c.validateIntegrations(ps)
 	c.validateRoutes(ps)
 	c.validateOnCall(ps)
@@ -381,6 +384,9 @@ const (
 	minLease = 100 * time.Millisecond
 	minPoll  = 10 * time.Millisecond
 )
+
+// minFeedSecret bounds api.feed_secret from below.
+const minFeedSecret = 16
 
 func (c *Config) validateEngine(ps *problems) {
 	if c.Escalation.Lease < minLease {

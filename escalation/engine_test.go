@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/alertgate/alertgate/internal/redistest"
 	"github.com/alertgate/alertgate/internal/redisx"
 	"github.com/alertgate/alertgate/notify"
+	"github.com/alertgate/alertgate/schedule"
 )
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -551,4 +553,47 @@ func TestExpiredClaimCannotCommitWhileAnotherHoldsIt(t *testing.T) {
 		t.Fatalf("holder's commit: paged %v, err %v", paged, err)
 	}
 	h.expectPaged("alice@1.0")
+}
+
+type fixedOverrides map[string][]schedule.Override
+
+func (f fixedOverrides) ByRotation(context.Context) (map[string][]schedule.Override, error) {
+	return f, nil
+}
+
+// A rotation target pages whoever is on call when the step runs; an
+// override that puts someone else there is named on the timeline.
+func TestRotationTargetAndOverride(t *testing.T) {
+	h := newHarness(t, &Policy{ID: "p", Steps: []Step{
+		{Targets: []Target{{Rotation, "daily"}}, Delay: 2 * time.Hour},
+	}, Repeat: 1})
+	h.dir.Rotations = map[string]*schedule.Rotation{"daily": {
+		ID: "daily", Location: time.UTC,
+		Layers: []schedule.Layer{{Name: "l", Participants: []string{"alice", "bob"},
+			Start: schedule.Civil{Year: 2026, Month: 11, Day: 23}, Shift: schedule.Shift{N: 1, Unit: schedule.Days}}},
+	}}
+	// 2026-11-25 is shift 2 of the layer: alice's. carol covers her
+	// until 13:00.
+	ov := schedule.Override{ID: "ov-1", Rotation: "daily", User: "carol", Replaces: "alice",
+		Start: t0.Add(-time.Hour), End: t0.Add(time.Hour), CreatedAt: t0.Add(-2 * time.Hour)}
+	h.engine = New(h.rdb, h.prefix, Options{Directory: func() *Directory { return h.dir }, Clock: h.clock,
+		Overrides: fixedOverrides{"daily": {ov}}})
+	id := h.open("p", "a", 0)
+	h.at(0)
+	h.at(2 * time.Hour) // the override is over: alice again
+	h.expectPaged("carol@1.0", "alice@1.1")
+	pages := h.pages()
+	if want := "covering alice in rotation daily (override ov-1)"; pages[0].Reason != want {
+		t.Errorf("override page reason %q, want %q", pages[0].Reason, want)
+	}
+	if want := "on call in rotation daily"; pages[1].Reason != want {
+		t.Errorf("page reason %q, want %q", pages[1].Reason, want)
+	}
+	var msgs []string
+	for _, e := range h.incident(id).Timeline {
+		msgs = append(msgs, e.Message)
+	}
+	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "override ov-1") }) {
+		t.Errorf("the timeline does not name the override: %q", msgs)
+	}
 }

@@ -22,12 +22,17 @@ import (
 // must be cheap and safe for concurrent use.
 type Observer interface {
 	// IncidentEvent hears that ingest opened, reopened or auto-resolved an
-	// incident ("opened", "reopened", "resolved").
+	// incident ("opened", "reopened", "resolved"), and, besides, that one
+	// opened or reopened with no escalation policy (EventNoPolicy).
 	IncidentEvent(event string)
 	// Duplicates hears that n alerts of a delivery from integration were
 	// seen before, unchanged.
 	Duplicates(integration string, n int)
 }
+
+// EventNoPolicy is the IncidentEvent of an incident that opened or
+// reopened with no escalation policy to page anybody.
+const EventNoPolicy = "no_policy"
 
 type nopObserver struct{}
 
@@ -166,6 +171,10 @@ func (s *Service) observe(integration string, g *groupBatch, r dedupe.Result) {
 	switch r.Outcome {
 	case dedupe.Opened, dedupe.Reopened, dedupe.Resolved:
 		s.observer.IncidentEvent(string(r.Outcome))
+		if r.Outcome != dedupe.Resolved && g.route.Policy == "" {
+			// Recorded on its timeline too: nobody is paged.
+			s.observer.IncidentEvent(EventNoPolicy)
+		}
 		s.logger.Info("incident "+string(r.Outcome),
 			"incident_id", r.IncidentID, "route", g.route.Name, "integration", integration, "alerts", len(g.alerts))
 	}

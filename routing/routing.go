@@ -74,7 +74,7 @@ func compile(rc config.Route, defaultPolicy string) (*Route, error) {
 		AutoResolve:  rc.AutoResolveOn(),
 		ReopenWindow: rc.Reopen(),
 		Policy:       cmp.Or(rc.EscalationPolicy, defaultPolicy),
-		GroupWait:    groupWait(rc),
+		GroupWait:    rc.FirstPageDelay(),
 		Team:         rc.Team,
 		match:        rc.Match,
 	}
@@ -153,12 +153,4 @@ func labelSet(labels map[string]string, names []string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// groupWait is the route's group_wait, 30s when left out.
-func groupWait(rc config.Route) time.Duration {
-	if rc.GroupWait == nil {
-		return 30 * time.Second
-	}
-	return *rc.GroupWait
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Dev mode takes what production takes: a delivery of 3,500 alerts in one
@@ -65,6 +67,34 @@ func TestServeDevBigDelivery(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&inc); err != nil || inc.AlertCount != n {
 		t.Fatalf("incident has %d alerts (%v), want %d", inc.AlertCount, err, n)
+	}
+}
+
+// serve --dev and the curl its banner prints show the whole path: the
+// alert opens an incident, the policy's first step pages the person on
+// call, and the console notifier prints the page.
+func TestServeDevPagesOnCall(t *testing.T) {
+	base, lines := startServeOutput(t, "--dev")
+	status, got := post(t, base+"/hooks/generic",
+		[]byte(`{"id":"disk-full-web-1","summary":"Disk full on web-1","severity":"critical","status":"firing","labels":{"host":"web-1"}}`))
+	var res struct{ Incidents []string }
+	if status != http.StatusOK || json.Unmarshal(got, &res) != nil || len(res.Incidents) != 1 {
+		t.Fatalf("the banner's alert: %d %s", status, got)
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case line := <-lines:
+			if strings.HasPrefix(line, "PAGE ") && strings.Contains(line, "incident "+res.Incidents[0]+" ") {
+				if !strings.Contains(line, "Disk full on web-1") || !strings.Contains(line, "rotation dev-weekly") ||
+					!strings.Contains(line, "key="+res.Incidents[0]+".1.0.1.") {
+					t.Errorf("page line %q lacks the title, the reason or the key", line)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no PAGE line on stdout within 15s of the alert")
+		}
 	}
 }
 

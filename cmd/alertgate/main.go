@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	// Rotations and working hours name IANA zones: carry the zone
+	// database, so a minimal container image without /usr/share/zoneinfo
+	// computes the same schedules.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -80,6 +80,15 @@ func writeFile(t *testing.T, path, content string) {
 // cleanly.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	base, _ := startServeOutput(t, args...)
+	return base
+}
+
+// startServeOutput is startServe that also hands over every line serve
+// prints on stdout after it listens (pages from the console notifier).
+func startServeOutput(t *testing.T, args ...string) (base string, lines <-chan string) {
+	t.Helper()
+	out := make(chan string, 1000)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -94,6 +103,10 @@ func startServe(t *testing.T, args ...string) string {
 		for sc.Scan() {
 			if u, ok := strings.CutPrefix(sc.Text(), "alertgate listening on "); ok {
 				urls <- u
+			}
+			select {
+			case out <- sc.Text():
+			default: // nobody reads them: drop rather than stall serve
 			}
 		}
 	}()
@@ -110,13 +123,13 @@ func startServe(t *testing.T, args ...string) string {
 	})
 	select {
 	case u := <-urls:
-		return u
+		return u, out
 	case err := <-done:
 		t.Fatalf("serve exited early: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start listening within 20s")
 	}
-	return ""
+	return "", out
 }
 
 func TestServeDev(t *testing.T) {

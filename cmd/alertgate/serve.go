@@ -27,6 +27,7 @@ import (
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/lifecycle"
 	"github.com/alertgate/alertgate/internal/metrics"
+	"github.com/alertgate/alertgate/oncall"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -188,6 +189,7 @@ type server struct {
 	embedded *miniredis.Miniredis
 	rdb      redis.UniversalClient
 	metrics  *metrics.Metrics
+	paging   paging
 	srv      *http.Server
 	ln       net.Listener
 }
@@ -199,8 +201,9 @@ type server struct {
 //  2. redis: the client, the start-up checks, the store, the pipeline and
 //     the HTTP handler over them;
 //  3. config reload: SIGHUP swaps the snapshot;
-//  4. (to come: the escalation engine, then the delivery workers);
-//  5. http: binds the port, serves; stops first, finishing requests in
+//  4. escalation: runs due steps into the outbox (paging.go);
+//  5. delivery: hands outbox pages to notifiers;
+//  6. http: binds the port, serves; stops first, finishing requests in
 //     flight while everything they use still runs.
 //
 // A component whose Run ends on its own takes the process down (exit 1).
@@ -225,6 +228,9 @@ func (s *server) components() []lifecycle.Component {
 	cs = append(cs,
 		lifecycle.Component{Name: "redis", Start: s.startRedis, Stop: func(context.Context) error { return s.rdb.Close() }},
 		lifecycle.Component{Name: "config reload", Run: s.reloadOnHUP},
+	)
+	cs = append(cs, s.pagingComponents()...)
+	cs = append(cs,
 		lifecycle.Component{
 			Name:  "http",
 			Start: s.listen,
@@ -267,13 +273,18 @@ func (s *server) startRedis(ctx context.Context) error {
 	}
 	s.metrics = metrics.New(store.Counts)
 	rdb.AddHook(s.metrics.RedisHook())
-	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics})
+	overrides := oncall.NewStore(rdb, cfg.Redis.KeyPrefix)
+	if err := s.startPaging(ctx, rdb, cfg, overrides); err != nil {
+		return err
+	}
+	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics, Escalator: s.paging.engine})
 	s.srv = httpapi.NewHTTPServer(httpapi.NewServer(httpapi.Deps{
 		Logger:    s.logger,
 		Snapshot:  s.current.Load,
 		Incidents: svc,
 		Metrics:   s.metrics,
 		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		Overrides: overrides,
 	}), s.logger)
 	return nil
 }
@@ -357,8 +368,15 @@ Fire a test alert:
   curl -sS -H 'Authorization: Bearer dev' -H 'Content-Type: application/json' \
     -d '{"id":"disk-full-web-1","summary":"Disk full on web-1","severity":"critical","status":"firing","labels":{"host":"web-1"}}' \
     %[1]s/hooks/generic
-Then look at it:
+It opens an incident and pages whoever is on call in rotation dev-weekly
+at once: the page prints here, as a line starting PAGE. Five minutes
+without an acknowledgement, the whole team "dev" (alice and bob) is paged.
+Then look at it, and acknowledge it (ID from the answer above):
   curl -sS -H 'Authorization: Bearer dev' %[1]s/api/v1/incidents
+  curl -sS -H 'Authorization: Bearer dev' -X POST %[1]s/api/v1/incidents/ID/acknowledge
+Who is on call, and the next two weeks:
+  curl -sS -H 'Authorization: Bearer dev' %[1]s/api/v1/oncall
+  curl -sS -H 'Authorization: Bearer dev' %[1]s/api/v1/rotations/dev-weekly/shifts
 
 `, base)
 }

@@ -91,7 +91,7 @@ func New(counts CountsFunc, opts ...Option) *Metrics {
 		}, []string{"integration"}),
 		incidentEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertgate_incident_events_total",
-			Help: "Incidents opened, reopened and auto-resolved by ingest.",
+			Help: "Incidents opened, reopened and auto-resolved by ingest; no_policy counts those opened or reopened with no escalation policy (nobody is paged).",
 		}, []string{"event"}),
 		redisLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "alertgate_redis_command_duration_seconds",
