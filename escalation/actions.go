@@ -32,28 +32,19 @@ func (e *Engine) Escalate(ctx context.Context, id string, a Action) error {
 	shard := e.layout.Shard(n)
 	h := e.header(shard, a).Str("id", id).Str("message", a.Message)
 	keys := []string{shard.KeyOf(redisx.Incident, id), shard.Key(redisx.Due), shard.KeyOf(redisx.Timeline, id)}
-	reply, err := escalateScript.Run(ctx, e.rdb, keys, h)
-	if err != nil {
+	result, status, err := e.runAction(ctx, escalateScript, keys, h)
+	switch {
+	case err != nil:
 		return err
-	}
-	r := escalateScript.ReadReply(reply, 2)
-	result, status := r.Str(0), r.Str(1)
-	if err := r.Err(); err != nil {
-		return err
-	}
-	switch result {
-	case "done":
-		if e.o.Committed != nil {
-			e.o.Committed() // wakes the loops: the step is due now
-		}
+	case result == "done":
 		return nil
-	case "notfound":
+	case result == "notfound":
 		return notFound(id)
-	case "conflict":
+	case result == "conflict":
 		return alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s: only a triggered incident escalates", id, status)
-	case "nopolicy":
+	case result == "nopolicy":
 		return alertgate.Errorf(alertgate.ECONFLICT, "incident %s has no escalation policy; reassign it to page someone", id)
-	case "exhausted":
+	case result == "exhausted":
 		return alertgate.Errorf(alertgate.ECONFLICT, "incident %s has run every step of its policy; reassign it to page someone", id)
 	}
 	return internal(fmt.Errorf("escalation: escalate returned %q", result))
@@ -121,27 +112,36 @@ func (e *Engine) Reassign(ctx context.Context, id string, target Target, a Actio
 		args = append(args, b)
 	}
 	keys := []string{shard.KeyOf(redisx.Incident, id), shard.Key(redisx.Outbox), shard.KeyOf(redisx.Timeline, id)}
-	reply, err := reassignScript.Run(ctx, e.rdb, keys, h, args...)
-	if err != nil {
+	result, status, err := e.runAction(ctx, reassignScript, keys, h, args...)
+	switch {
+	case err != nil:
 		return err
-	}
-	r := reassignScript.ReadReply(reply, 2)
-	result, status := r.Str(0), r.Str(1)
-	if err := r.Err(); err != nil {
-		return err
-	}
-	switch result {
-	case "done":
-		if e.o.Committed != nil {
-			e.o.Committed()
-		}
+	case result == "done":
 		return nil
-	case "notfound":
+	case result == "notfound":
 		return notFound(id)
-	case "conflict":
+	case result == "conflict":
 		return alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be reassigned", id, status)
 	}
 	return internal(fmt.Errorf("escalation: reassign returned %q", result))
+}
+
+// runAction runs an action script that answers {result, status}; "done"
+// wakes the loops, since a step fell due or pages wait.
+func (e *Engine) runAction(ctx context.Context, sc *redisx.Script, keys []string, h *redisx.Header, args ...any) (result, status string, err error) {
+	reply, err := sc.Run(ctx, e.rdb, keys, h, args...)
+	if err != nil {
+		return "", "", err
+	}
+	r := sc.ReadReply(reply, 2)
+	result, status = r.Str(0), r.Str(1)
+	if err := r.Err(); err != nil {
+		return "", "", err
+	}
+	if result == "done" && e.o.Committed != nil {
+		e.o.Committed()
+	}
+	return result, status, nil
 }
 
 func (e *Engine) header(shard redisx.Shard, a Action) *redisx.Header {

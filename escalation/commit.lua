@@ -32,12 +32,7 @@ if f[4] ~= ST_triggered then
   return {'stopped'}
 end
 
-local entries = {}
-for i = 2, 1 + H.entries do entries[#entries + 1] = ARGV[i] end
-if #entries > 0 then callMany('RPUSH', KEYS[4], entries) end
-for i = 2 + H.entries, #ARGV do
-  redis.call('XADD', KEYS[3], '*', 'page', ARGV[i])
-end
+appendPages(KEYS[4], KEYS[3], H.entries)
 
 if H.next ~= '' then
   redis.call('ZADD', KEYS[2], H.next_ms, H.id)

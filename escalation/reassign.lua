@@ -19,11 +19,6 @@ if not id then return {'notfound', ''} end
 if replayed(reqs) then return {'done', status} end
 if status == ST_resolved then return {'conflict', status} end
 
-local entries = {}
-for i = 2, 1 + H.entries do entries[#entries + 1] = ARGV[i] end
-if #entries > 0 then callMany('RPUSH', KEYS[3], entries) end
-for i = 2 + H.entries, #ARGV do
-  redis.call('XADD', KEYS[2], '*', 'page', ARGV[i])
-end
+appendPages(KEYS[3], KEYS[2], H.entries)
 redis.call('HSET', inc, 'reqs', remembered(reqs))
 return {'done', status}

@@ -12,7 +12,8 @@ import (
 // context bounded by Timeout; a cycle's error is logged and the next cycle
 // comes anyway (Redis may be back by then); a cycle's panic is recovered
 // and logged with its stack; a cycle slower than SlowAfter is logged at
-// WARN, since a loop that falls behind pages late.
+// WARN, since a loop that falls behind pages late. A failure that repeats
+// unchanged is logged once every RepeatLogEvery, with a count.
 //
 // Run is the loop, a Component's Run:
 //
@@ -38,7 +39,17 @@ type Loop struct {
 	SlowAfter time.Duration
 	// Logger gets the loop's errors, panics and slow cycles; nil: none.
 	Logger *slog.Logger
+
+	// The last failure logged: while Redis is down every cycle fails the
+	// same way, and one line per cycle (five a second) would bury the log.
+	lastErr    string
+	lastLogged time.Time
+	repeated   int
 }
+
+// RepeatLogEvery is how often a loop logs a failure that repeats unchanged
+// cycle after cycle; the line says how often it repeated since.
+const RepeatLogEvery = 30 * time.Second
 
 // Run runs cycles until ctx ends, then returns nil. It returns an error at
 // once if the loop is misconfigured (no Work, no Interval).
@@ -107,7 +118,16 @@ func (l *Loop) cycle(ctx context.Context, clock Clock, logger *slog.Logger, time
 	case err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
 		logger.Error("loop cycle timed out", "err", err.Error(), "timeout", timeout, "took", took)
 	case err != nil:
-		logger.Error("loop cycle failed", "err", err.Error(), "took", took)
+		now := clock.Now()
+		if err.Error() == l.lastErr && now.Sub(l.lastLogged) < RepeatLogEvery {
+			l.repeated++
+			break
+		}
+		logger.Error("loop cycle failed", "err", err.Error(), "took", took, "repeated", l.repeated)
+		l.lastErr, l.lastLogged, l.repeated = err.Error(), now, 0
+	case l.lastErr != "":
+		logger.Info("loop cycle succeeded again", "failed_before", l.repeated+1)
+		l.lastErr, l.repeated = "", 0
 	}
 	if took > slow {
 		logger.Warn("slow loop cycle", "took", took, "slow_after", slow, "timeout", timeout, "interval", l.Interval)

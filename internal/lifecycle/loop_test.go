@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -189,6 +190,42 @@ func TestLoopSurvivesPanicsAndErrors(t *testing.T) {
 				t.Errorf("error logged as %+v", e)
 			}
 		}
+	}
+}
+
+// While Redis is down every cycle fails alike: the loop logs that once per
+// RepeatLogEvery with a count, not once per cycle, and says when it is over.
+func TestLoopLogsARepeatedFailureOnce(t *testing.T) {
+	log := testlog.NewLog(t, testlog.ExpectError("loop cycle failed"))
+	var fail atomic.Bool
+	fail.Store(true)
+	h := startLoop(t, &lifecycle.Loop{Logger: log.Logger(), Interval: lifecycle.RepeatLogEvery}, func(context.Context) error {
+		if fail.Load() {
+			return errors.New("redis: connection refused")
+		}
+		return nil
+	})
+	for range 4 {
+		h.poke()
+		h.cycle()
+	}
+	h.clock.Advance(lifecycle.RepeatLogEvery)
+	h.cycle() // the tick
+	fail.Store(false)
+	h.poke()
+	h.cycle()
+	h.stop()
+	var repeated []string
+	for _, e := range log.Entries() {
+		if e.Message == "loop cycle failed" {
+			repeated = append(repeated, e.Attrs["repeated"])
+		}
+	}
+	if fmt.Sprint(repeated) != "[0 3]" {
+		t.Errorf("failures logged with repeated=%v, want [0 3]: the first, and one after RepeatLogEvery counting the three between", repeated)
+	}
+	if n := log.Count("loop cycle succeeded again"); n != 1 {
+		t.Errorf("recovery logged %d times, want once", n)
 	}
 }
 
