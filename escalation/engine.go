@@ -145,6 +145,9 @@ type claimed struct {
 func (e *Engine) Pass(ctx context.Context) error {
 	now := e.o.Clock.Now()
 	dir := e.o.Directory()
+	if dir == nil {
+		return nil // no config compiled yet: nothing can be planned
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -303,7 +306,7 @@ func (e *Engine) commit(ctx context.Context, shard redisx.Shard, c *claimed, now
 		e.o.Logger.Debug("escalation: commit refused", "incident_id", c.id, "result", result)
 		return false, nil
 	}
-	e.o.Observer.StepCommitted(now.Sub(c.dueAt), len(pages))
+	e.o.Observer.StepCommitted(e.o.Clock.Now().Sub(c.dueAt), len(pages))
 	for _, pg := range pages {
 		e.o.Logger.Info("paged", "incident_id", c.id, "user", pg.User, "notifier", pg.Notifier,
 			"step", pg.Step, "repeat", pg.Repeat, "key", pg.Key)
