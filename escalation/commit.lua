@@ -1,8 +1,7 @@
--- commit: record one escalation step, exactly once.
+-- commit: record a batch of escalation steps of one shard, each exactly once.
 --
--- KEYS[1]  the incident's hash     KEYS[2]  the shard's due set
--- KEYS[3]  the shard's outbox      KEYS[4]  the incident's timeline
--- Header (besides base, now, req, actor):
+-- KEYS[1]  the shard's due set     KEYS[2]  the shard's outbox
+-- ARGV[2…]: one record per step, COMMIT_WIDTH values and then its data:
 --   id       the incident
 --   token    the claim token the claim script gave
 --   epoch    the escalation epoch that was claimed
@@ -10,37 +9,49 @@
 --   next     the position after it ('' when the policy is done)
 --   next_ms  when next falls due
 --   paged    the position that paged ('' when none did)
---   entries  how many timeline entries follow the header
--- ARGV[2 … 1+entries]  timeline entries (JSON, built by Go)
--- ARGV[2+entries …]    pages (notify.Page JSON), one outbox entry each
+--   entries  how many timeline entries follow (JSON, built by Go)
+--   pages    how many pages follow them (notify.Page JSON, one outbox entry each)
 --
--- The fencing check: the claim must still be this token, and epoch and
--- position what were claimed. A replica that paused past its lease, an
--- incident acknowledged, resolved or reopened meanwhile, or a step someone
--- escalated by hand: the commit writes nothing.
+-- The fencing check, per step: the claim must still be this token, and
+-- epoch and position what were claimed. A replica that paused past its
+-- lease, an incident acknowledged, resolved or reopened meanwhile, or a
+-- step someone escalated by hand: that step writes nothing. One call
+-- commits a whole claimed batch: a script call costs more than the
+-- commands in it.
 --
--- Returns {result}: "committed", "stale" (fenced off) or "stopped" (the
--- incident is no longer triggered).
+-- Returns one result per record, in order: "committed", "stale" (fenced
+-- off) or "stopped" (the incident is no longer triggered).
 
-local inc = KEYS[1]
-local f = redis.call('HMGET', inc, 'claim', 'esc_epoch', 'esc_next', 'status')
-if f[1] ~= H.token or f[2] ~= H.epoch or f[3] ~= H.expect then
-  return {'stale'}
-end
-if f[4] ~= ST_triggered then
-  stopEscalation(H.id)
-  return {'stopped'}
-end
+local COMMIT_WIDTH = 9
+local due, outbox = KEYS[1], KEYS[2]
+local results = {}
+local i = 2
+while i <= #ARGV do
+  local id, token, epoch, expect = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local nxt, nextMs, paged = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local entries, pages = tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
+  local data = i + COMMIT_WIDTH
+  i = data + entries + pages
 
-appendPages(KEYS[4], KEYS[3], H.entries)
-
-if H.next ~= '' then
-  redis.call('ZADD', KEYS[2], H.next_ms, H.id)
-  redis.call('HSET', inc, 'esc_next', H.next, 'esc_due', H.next_ms)
-else
-  redis.call('ZREM', KEYS[2], H.id)
-  redis.call('HDEL', inc, 'esc_next', 'esc_due')
+  local inc = K.incident(id)
+  local f = redis.call('HMGET', inc, 'claim', 'esc_epoch', 'esc_next', 'status')
+  if f[1] ~= token or f[2] ~= epoch or f[3] ~= expect then
+    results[#results + 1] = 'stale'
+  elseif f[4] ~= ST_triggered then
+    stopEscalation(id)
+    results[#results + 1] = 'stopped'
+  else
+    appendPages(K.timeline(id), outbox, data, entries, pages)
+    if nxt ~= '' then
+      redis.call('ZADD', due, nextMs, id)
+      redis.call('HSET', inc, 'esc_next', nxt, 'esc_due', nextMs)
+    else
+      redis.call('ZREM', due, id)
+      redis.call('HDEL', inc, 'esc_next', 'esc_due')
+    end
+    if paged ~= '' then redis.call('HSET', inc, 'esc_last', paged) end
+    redis.call('HDEL', inc, 'claim')
+    results[#results + 1] = 'committed'
+  end
 end
-if H.paged ~= '' then redis.call('HSET', inc, 'esc_last', H.paged) end
-redis.call('HDEL', inc, 'claim')
-return {'committed'}
+return results

@@ -143,7 +143,6 @@ type claimed struct {
 // first error met; the steps it could not run stay due (or, if claimed,
 // fall due again when their lease runs out).
 func (e *Engine) Pass(ctx context.Context) error {
-	now := e.o.Clock.Now()
 	dir := e.o.Directory()
 	if dir == nil {
 		return nil // no config compiled yet: nothing can be planned
@@ -173,7 +172,7 @@ func (e *Engine) Pass(ctx context.Context) error {
 	for range e.o.Workers {
 		wg.Go(func() {
 			for n := range shards {
-				p, err := e.passShard(ctx, e.layout.Shard(n), now, dir, overrides)
+				p, err := e.passShard(ctx, e.layout.Shard(n), dir, overrides)
 				mu.Lock()
 				paged = paged || p
 				if err != nil && firstErr == nil {
@@ -191,26 +190,29 @@ func (e *Engine) Pass(ctx context.Context) error {
 }
 
 // passShard claims the due steps of one shard, batch by batch, and commits
-// each.
-func (e *Engine) passShard(ctx context.Context, shard redisx.Shard, now time.Time, dir *Directory,
+// each batch. Every batch reads the clock afresh, so a claim late in a
+// long pass still holds for a whole lease.
+func (e *Engine) passShard(ctx context.Context, shard redisx.Shard, dir *Directory,
 	overrides func() (map[string][]schedule.Override, error)) (paged bool, err error) {
 	for {
+		now := e.o.Clock.Now()
 		steps, err := e.claim(ctx, shard, now)
 		if err != nil || len(steps) == 0 {
 			return paged, err
 		}
+		// Fault tests stop a replica on this line: it holds these claims
+		// until its commit, or until the lease runs out at at + lease.
+		e.o.Logger.Info("escalation steps claimed", "shard", shard.N(), "steps", len(steps), "at", now.UnixMilli())
 		ovs, err := overrides()
 		if err != nil {
 			// Without overrides a rotation could page the wrong person;
 			// the claims lapse and the steps run when Redis answers.
 			return paged, err
 		}
-		for i := range steps {
-			p, err := e.commit(ctx, shard, &steps[i], now, dir, ovs)
-			if err != nil {
-				return paged, err
-			}
-			paged = paged || p
+		p, err := e.commitAll(ctx, shard, steps, now, dir, ovs)
+		paged = paged || p
+		if err != nil {
+			return paged, err
 		}
 		if len(steps) < e.o.Batch {
 			return paged, nil
@@ -244,74 +246,90 @@ func (e *Engine) claim(ctx context.Context, shard redisx.Shard, now time.Time) (
 	return steps, r.Err()
 }
 
-// commit works out one claimed step and commits it. A refused commit is
-// not an error: someone else holds the step now, or it has nothing to do.
+// commit works out one claimed step and commits it (tests; passes
+// commit whole batches).
 func (e *Engine) commit(ctx context.Context, shard redisx.Shard, c *claimed, now time.Time, dir *Directory,
 	ovs map[string][]schedule.Override) (paged bool, err error) {
-	pos, ok := ParsePosition(c.next)
-	if !ok {
-		e.o.Logger.Error("escalation: unreadable position; the incident stops escalating",
-			"incident_id", c.id, "position", c.next)
-		pos = Position{Step: 1 << 20}
-	}
-	seq, _ := strconv.Atoi(c.id)
-	plan := dir.Plan(Subject{ID: c.id, Policy: c.policy, Seq: seq / redisx.Shards}, pos, now, ovs)
+	return e.commitAll(ctx, shard, []claimed{*c}, now, dir, ovs)
+}
 
-	epoch, _ := strconv.Atoi(c.epoch)
-	pages := e.pages(c, epoch, plan, now)
-	entries := make([]any, 0, len(plan.Entries)+len(pages))
-	for _, en := range plan.Entries[:len(plan.Entries)-exhaustedTail(plan)] {
-		entries = append(entries, entryJSON(now, en))
-	}
-	for _, pg := range pages {
-		entries = append(entries, entryJSON(now, pagedEntry(pg)))
-	}
-	for _, en := range plan.Entries[len(plan.Entries)-exhaustedTail(plan):] {
-		entries = append(entries, entryJSON(now, en))
-	}
-	next, nextMs, pagedPos := "", int64(0), ""
-	if !plan.Done {
-		next, nextMs = plan.Next.String(), plan.NextAt.UnixMilli()
-	}
-	if len(pages) > 0 {
-		pagedPos = plan.Paged.String()
-	}
-	h := redisx.NewHeader(shard, now, redisx.RequestID(), "escalation").
-		Str("id", c.id).Str("token", c.token).Str("epoch", c.epoch).Str("expect", c.next).
-		Str("next", next).Int("next_ms", nextMs).Str("paged", pagedPos).
-		Int("entries", int64(len(entries)))
-	args := entries
-	for _, pg := range pages {
-		b, err := json.Marshal(pg)
-		if err != nil {
-			return false, internal(err)
+// commitWidth is how many values open each record of commit.lua.
+const commitWidth = 9
+
+// commitAll works out every claimed step of one shard and commits them in
+// one script call, each behind its own fencing check. A refused step is
+// not an error: someone else holds it now, or it has nothing to do.
+func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []claimed, now time.Time, dir *Directory,
+	ovs map[string][]schedule.Override) (paged bool, err error) {
+	args := make([]any, 0, len(steps)*(commitWidth+4))
+	pages := make([][]notify.Page, len(steps))
+	for i := range steps {
+		c := &steps[i]
+		pos, ok := ParsePosition(c.next)
+		if !ok {
+			e.o.Logger.Error("escalation: unreadable position; the incident stops escalating",
+				"incident_id", c.id, "position", c.next)
+			pos = Position{Step: 1 << 20}
 		}
-		args = append(args, b)
+		seq, _ := strconv.Atoi(c.id)
+		plan := dir.Plan(Subject{ID: c.id, Policy: c.policy, Seq: seq / redisx.Shards}, pos, now, ovs)
+		epoch, _ := strconv.Atoi(c.epoch)
+		pages[i] = e.pages(c, epoch, plan, now)
+
+		tail := exhaustedTail(plan)
+		var entries []any
+		for _, en := range plan.Entries[:len(plan.Entries)-tail] {
+			entries = append(entries, entryJSON(now, en))
+		}
+		for _, pg := range pages[i] {
+			entries = append(entries, entryJSON(now, pagedEntry(pg)))
+		}
+		for _, en := range plan.Entries[len(plan.Entries)-tail:] {
+			entries = append(entries, entryJSON(now, en))
+		}
+		next, nextMs, pagedPos := "", int64(0), ""
+		if !plan.Done {
+			next, nextMs = plan.Next.String(), plan.NextAt.UnixMilli()
+		}
+		if len(pages[i]) > 0 {
+			pagedPos = plan.Paged.String()
+		}
+		args = append(args, c.id, c.token, c.epoch, c.next, next, nextMs, pagedPos, len(entries), len(pages[i]))
+		args = append(args, entries...)
+		for _, pg := range pages[i] {
+			b, err := json.Marshal(pg)
+			if err != nil {
+				return false, internal(err)
+			}
+			args = append(args, b)
+		}
 	}
-	keys := []string{
-		shard.KeyOf(redisx.Incident, c.id), shard.Key(redisx.Due),
-		shard.Key(redisx.Outbox), shard.KeyOf(redisx.Timeline, c.id),
-	}
-	reply, err := commitScript.Run(ctx, e.rdb, keys, h, args...)
+	h := redisx.NewHeader(shard, now, redisx.RequestID(), "escalation")
+	reply, err := commitScript.Run(ctx, e.rdb, []string{shard.Key(redisx.Due), shard.Key(redisx.Outbox)}, h, args...)
 	if err != nil {
 		return false, err
 	}
-	r := commitScript.ReadReply(reply, 1)
-	result := r.Str(0)
-	if err := r.Err(); err != nil {
-		return false, err
+	r := commitScript.ReadReply(reply, len(steps))
+	committedAt := e.o.Clock.Now()
+	for i := range steps {
+		result := r.Str(i)
+		if r.Err() != nil {
+			break
+		}
+		c := &steps[i]
+		if result != "committed" {
+			e.o.Observer.CommitRefused()
+			e.o.Logger.Debug("escalation: commit refused", "incident_id", c.id, "result", result)
+			continue
+		}
+		e.o.Observer.StepCommitted(committedAt.Sub(c.dueAt), len(pages[i]))
+		for _, pg := range pages[i] {
+			e.o.Logger.Info("paged", "incident_id", c.id, "user", pg.User, "notifier", pg.Notifier,
+				"step", pg.Step, "repeat", pg.Repeat, "key", pg.Key)
+		}
+		paged = paged || len(pages[i]) > 0
 	}
-	if result != "committed" {
-		e.o.Observer.CommitRefused()
-		e.o.Logger.Debug("escalation: commit refused", "incident_id", c.id, "result", result)
-		return false, nil
-	}
-	e.o.Observer.StepCommitted(e.o.Clock.Now().Sub(c.dueAt), len(pages))
-	for _, pg := range pages {
-		e.o.Logger.Info("paged", "incident_id", c.id, "user", pg.User, "notifier", pg.Notifier,
-			"step", pg.Step, "repeat", pg.Repeat, "key", pg.Key)
-	}
-	return len(pages) > 0, nil
+	return paged, r.Err()
 }
 
 // exhaustedTail is how many of the plan's entries (the exhausted one, if

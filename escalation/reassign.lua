@@ -19,6 +19,6 @@ if not id then return {'notfound', ''} end
 if replayed(reqs) then return {'done', status} end
 if status == ST_resolved then return {'conflict', status} end
 
-appendPages(KEYS[3], KEYS[2], H.entries)
+appendPages(KEYS[3], KEYS[2], 2, H.entries, #ARGV - 1 - H.entries)
 redis.call('HSET', inc, 'reqs', remembered(reqs))
 return {'done', status}

@@ -52,7 +52,7 @@ func (s *server) pagingComponents() []lifecycle.Component {
 		{Name: "escalation", Run: func(ctx context.Context) error {
 			loop := &lifecycle.Loop{
 				Name: "escalation", Interval: s.paging.escalateEvery, Trigger: s.paging.escalate,
-				Work: s.paging.engine.Pass, Timeout: s.paging.lease, SlowAfter: time.Second, Logger: s.logger,
+				Work: s.paging.engine.Pass, Timeout: 4 * s.paging.lease, SlowAfter: time.Second, Logger: s.logger,
 			}
 			return loop.Run(ctx)
 		}},

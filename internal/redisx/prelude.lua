@@ -135,15 +135,15 @@ local function stopEscalation(id)
   redis.call('HDEL', K.incident(id), 'esc_next', 'esc_due', 'claim')
 end
 
--- appendPages writes what an escalation script was given after its
--- header: `entries` timeline entries (JSON built by Go) in ARGV[2 …], then
--- one page (notify.Page JSON) per remaining ARGV, each an outbox entry.
--- The outbox is never trimmed: the delivery loop deletes what it recorded.
-local function appendPages(timeline, outbox, entries)
+-- appendPages writes what an escalation script was given: from ARGV[from],
+-- `entries` timeline entries (JSON built by Go), then `pages` pages
+-- (notify.Page JSON), each an outbox entry. The outbox is never trimmed:
+-- the delivery loop deletes what it recorded.
+local function appendPages(timeline, outbox, from, entries, pages)
   local list = {}
-  for i = 2, 1 + entries do list[#list + 1] = ARGV[i] end
+  for i = from, from + entries - 1 do list[#list + 1] = ARGV[i] end
   if #list > 0 then callMany('RPUSH', timeline, list) end
-  for i = 2 + entries, #ARGV do
+  for i = from + entries, from + entries + pages - 1 do
     redis.call('XADD', outbox, '*', 'page', ARGV[i])
   end
 end
