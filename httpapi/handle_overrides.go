@@ -54,15 +54,24 @@ func handleCreateOverride(d Deps) http.Handler {
 			writeError(w, err, 0)
 			return
 		}
+		key := r.Header.Get("Idempotency-Key")
+		if len(key) > maxIdempotencyKeyLen || !utf8.ValidString(key) || strings.ContainsFunc(key, unicode.IsControl) {
+			writeError(w, alertgate.FieldErrorf("Idempotency-Key", "must be at most %d bytes of printable UTF-8", maxIdempotencyKeyLen), 0)
+			return
+		}
 		o.CreatedBy = by(r, actionRequest{Actor: req.Actor}).Actor
 		o.CreatedAt = now
-		o, err = d.Overrides.Create(r.Context(), o)
+		o, created, err := d.Overrides.CreateOnce(r.Context(), o, key)
 		if err != nil {
 			apiError(d, w, r, err)
 			return
 		}
 		w.Header().Set("Location", "/api/v1/overrides/"+o.ID)
-		encode(w, http.StatusCreated, o)
+		status := http.StatusCreated
+		if !created {
+			status = http.StatusOK // a retry of the same Idempotency-Key: the first request's override
+		}
+		encode(w, status, o)
 	})
 }
 

@@ -710,3 +710,45 @@ func TestCalendarFeedsOff(t *testing.T) {
 		}
 	}
 }
+
+// A client that retries a create with the same Idempotency-Key (after a
+// timeout, say) gets the first request's override back, not a second one.
+func TestCreateOverrideIdempotencyKey(t *testing.T) {
+	f := newOnCallFixture(t, nil)
+	body := `{"rotation":"primary","user":"erin","start":"2026-03-05T10:00:00Z","end":"2026-03-05T12:00:00Z"}`
+	post := func(key string) (int, schedule.Override) {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", f.srv.URL+"/api/v1/overrides", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer api-token")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var o schedule.Override
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode < 300 {
+			mustJSON(t, b, &o)
+		}
+		return resp.StatusCode, o
+	}
+	st1, first := post("retry-me")
+	st2, again := post("retry-me")
+	st3, other := post("another-key")
+	if st1 != http.StatusCreated || st2 != http.StatusOK || st3 != http.StatusCreated {
+		t.Fatalf("statuses %d, %d, %d; want 201, then 200 for the retry, then 201 for a new key", st1, st2, st3)
+	}
+	if again.ID != first.ID || !again.CreatedAt.Equal(first.CreatedAt) || other.ID == first.ID {
+		t.Errorf("retry gave %s (first %s), a new key %s", again.ID, first.ID, other.ID)
+	}
+	list, err := f.store.List(t.Context(), "primary", time.Time{}, time.Time{})
+	if err != nil || len(list) != 2 {
+		t.Errorf("%d overrides stored (%v), want 2", len(list), err)
+	}
+	if st, _ := post(strings.Repeat("k", 129)); st != http.StatusBadRequest {
+		t.Errorf("a 129-byte key: %d, want 400", st)
+	}
+}

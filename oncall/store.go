@@ -31,6 +31,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -127,21 +128,33 @@ return {'ok', n + 1}
 // store needs (rotation, user, start before end); whether they exist in
 // the config is the caller's to check.
 func (s *Store) Create(ctx context.Context, o schedule.Override) (schedule.Override, error) {
+	o, _, err := s.CreateOnce(ctx, o, "")
+	return o, err
+}
+
+// CreateOnce is Create for a client that may retry: the override's id is
+// derived from idempotencyKey, so a repeat of the same key creates nothing
+// and returns the override the first request made (created false). An
+// empty key makes a fresh id, as Create does.
+func (s *Store) CreateOnce(ctx context.Context, o schedule.Override, idempotencyKey string) (_ schedule.Override, created bool, err error) {
 	switch {
 	case o.Rotation == "":
-		return o, alertgate.FieldErrorf("rotation", "required")
+		return o, false, alertgate.FieldErrorf("rotation", "required")
 	case o.User == "":
-		return o, alertgate.FieldErrorf("user", "required")
+		return o, false, alertgate.FieldErrorf("user", "required")
 	case !o.Start.Before(o.End):
-		return o, alertgate.FieldErrorf("end", "must be after start")
+		return o, false, alertgate.FieldErrorf("end", "must be after start")
 	case o.CreatedAt.IsZero():
-		return o, alertgate.FieldErrorf("created_at", "required")
+		return o, false, alertgate.FieldErrorf("created_at", "required")
 	}
 	o.ID = newID()
+	if idempotencyKey != "" {
+		o.ID = idFromKey(idempotencyKey)
+	}
 	o.Start, o.End, o.CreatedAt = o.Start.UTC(), o.End.UTC(), o.CreatedAt.UTC()
 	js, err := json.Marshal(o)
 	if err != nil {
-		return o, fmt.Errorf("oncall: encode override: %w", err)
+		return o, false, fmt.Errorf("oncall: encode override: %w", err)
 	}
 	h := redisx.NewObject().
 		Str("id", o.ID).
@@ -152,24 +165,34 @@ func (s *Store) Create(ctx context.Context, o schedule.Override) (schedule.Overr
 		Str("rotkey", s.byRot)
 	reply, err := createScript.Run(ctx, s.rdb, []string{s.overrides, s.ends, s.rotationKey(o.Rotation)}, h, js)
 	if err != nil {
-		return o, err
+		return o, false, err
 	}
 	r := createScript.ReadReply(reply, 2)
 	status, n := r.Str(0), r.Int(1)
 	if err := r.Err(); err != nil {
-		return o, err
+		return o, false, err
 	}
-	switch status {
-	case "ok":
-		return o, nil
-	case "full":
-		return o, &alertgate.Error{Code: alertgate.ECONFLICT, Field: "rotation", Message: fmt.Sprintf(
+	switch {
+	case status == "ok":
+		return o, true, nil
+	case status == "exists" && idempotencyKey != "":
+		first, err := s.Get(ctx, o.ID)
+		return first, false, err
+	case status == "full":
+		return o, false, &alertgate.Error{Code: alertgate.ECONFLICT, Field: "rotation", Message: fmt.Sprintf(
 			"rotation %q already has %d overrides, the most alertgate keeps for one rotation; delete some (ended overrides go %d days after their end)",
 			o.Rotation, n, int(Retention/(24*time.Hour)))}
 	}
 	// 96 random bits collided, or the script answered nonsense.
-	return o, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
+	return o, false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
 		Err: fmt.Errorf("oncall: create override %s: script answered %q", o.ID, status)}
+}
+
+// idFromKey is the override id of a client's idempotency key: a hash, so
+// no key can shape an id.
+func idFromKey(key string) string {
+	sum := sha256.Sum256([]byte("override\x00" + key))
+	return idPrefix + hex.EncodeToString(sum[:12])
 }
 
 func newID() string {
