@@ -111,3 +111,18 @@ func post(t *testing.T, url string, body []byte) (int, []byte) {
 	got, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, got
 }
+
+func TestDevPublicURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:18080": "http://127.0.0.1:18080",
+		":9000":           "http://127.0.0.1:9000",
+		"0.0.0.0:9000":    "http://127.0.0.1:9000",
+		"[::1]:9000":      "http://[::1]:9000",
+		"127.0.0.1:0":     "",
+		"nonsense":        "",
+	} {
+		if got := devPublicURL(addr); got != want {
+			t.Errorf("devPublicURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -118,11 +118,31 @@ func loadSnapshot(f serveFlags, getenv func(string) string) (*snapshot.Snapshot,
 	}
 	if f.listen != "" {
 		cfg.Listen = f.listen
+		if f.dev {
+			// The dev config's links (iCal feed URLs, later the links in
+			// pages) must point where it listens.
+			if u := devPublicURL(f.listen); u != "" {
+				cfg.PublicURL = u
+			}
+		}
 	}
 	if f.redisURL != "" {
 		cfg.Redis.URL = config.Secret(f.redisURL)
 	}
 	return snapshot.Build(cfg)
+}
+
+// devPublicURL is the URL of a dev server listening on addr, "" when addr
+// names no fixed port.
+func devPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
