@@ -45,6 +45,18 @@ type Page struct {
 	Reason string `json:"reason"`
 	// At is when the step committed the page.
 	At time.Time `json:"at"`
+
+	// Links are the page's links for people, filled in by the deliverer
+	// just before Notify (they carry per-recipient tokens, so the outbox
+	// does not keep them). Empty when alertgate has no public URL.
+	Links Links `json:"-"`
+}
+
+// Links are where a page's reader acts on its incident.
+type Links struct {
+	Acknowledge string
+	Resolve     string
+	Open        string
 }
 
 // Notifier delivers one page. retry reports whether a failure is worth

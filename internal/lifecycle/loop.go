@@ -118,13 +118,13 @@ func (l *Loop) cycle(ctx context.Context, clock Clock, logger *slog.Logger, time
 	case err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
 		logger.Error("loop cycle timed out", "err", err.Error(), "timeout", timeout, "took", took)
 	case err != nil:
-		now := clock.Now()
-		if err.Error() == l.lastErr && now.Sub(l.lastLogged) < RepeatLogEvery {
+		// Judged by when the cycle started, the one time taken before Work.
+		if err.Error() == l.lastErr && start.Sub(l.lastLogged) < RepeatLogEvery {
 			l.repeated++
 			break
 		}
 		logger.Error("loop cycle failed", "err", err.Error(), "took", took, "repeated", l.repeated)
-		l.lastErr, l.lastLogged, l.repeated = err.Error(), now, 0
+		l.lastErr, l.lastLogged, l.repeated = err.Error(), start, 0
 	case l.lastErr != "":
 		logger.Info("loop cycle succeeded again", "failed_before", l.repeated+1)
 		l.lastErr, l.repeated = "", 0
