@@ -34,6 +34,10 @@ type Config struct {
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
 
+	// Notifiers are the outbound channels (Slack, e-mail, SMS, …);
+	// "console" is built in.
+	Notifiers []Notifier `yaml:"notifiers"`
+
 	Users              []User             `yaml:"users"`
 	Teams              []Team             `yaml:"teams"`
 	Rotations          []Rotation         `yaml:"rotations"`
@@ -45,6 +49,9 @@ type Config struct {
 
 	// Path is the file the config came from ("" when loaded from bytes).
 	Path string `yaml:"-"`
+	// lineOf finds the line of a field path in the file (nil for a config
+	// built in code), for problems found after loading (Problems).
+	lineOf func(field string) int
 }
 
 // Redis says where state lives.

@@ -92,6 +92,7 @@ func LoadEnv(data []byte, path string, getenv func(string) string) (*Config, err
 	if err := l.ps.err(path); err != nil {
 		return nil, err
 	}
+	c.lineOf = l.lineOf
 	return c, nil
 }
 

@@ -55,6 +55,23 @@ func (e *LoadError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Problems makes a *LoadError of problems found after loading, by what
+// compiles a config that passed Validate but knows rules Validate cannot
+// (a notifier's own checks of its URL or token): each gets the file and
+// the line of its field, like the loader's own.
+func (c *Config) Problems(list ...Problem) error {
+	if len(list) == 0 {
+		return nil
+	}
+	for i := range list {
+		list[i].File = c.Path
+		if c.lineOf != nil {
+			list[i].Line = c.lineOf(list[i].Field)
+		}
+	}
+	return &LoadError{Problems: list}
+}
+
 // problems collects Problems as checks find them.
 type problems struct {
 	list []Problem

@@ -19,6 +19,18 @@ func (l *loader) readSecretFiles(c *Config, configPath string) {
 	l.readSecret(&c.Redis.URL, c.Redis.URLFile, "redis.url", dir)
 	l.readSecrets(&c.API.Tokens, c.API.TokensFile, "api.tokens", dir)
 	l.readSecret(&c.API.FeedSecret, c.API.FeedSecretFile, "api.feed_secret", dir)
+	for i := range c.Notifiers {
+		n := &c.Notifiers[i]
+		base := "notifiers[" + strconv.Itoa(i) + "]"
+		l.readSecret(&n.URL, n.URLFile, base+".url", dir)
+		l.readSecrets(&n.Secrets, n.SecretsFile, base+".secrets", dir)
+		l.readSecret(&n.AuthToken, n.AuthTokenFile, base+".auth_token", dir)
+		l.readSecret(&n.BotToken, n.BotTokenFile, base+".bot_token", dir)
+		l.readSecret(&n.Token, n.TokenFile, base+".token", dir)
+		if n.SMTP != nil {
+			l.readSecret(&n.SMTP.Password, n.SMTP.PasswordFile, base+".smtp.password", dir)
+		}
+	}
 	for i := range c.Integrations {
 		in := &c.Integrations[i]
 		base := "integrations[" + strconv.Itoa(i) + "]"

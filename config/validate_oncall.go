@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type onCall struct {
 	policies  ids
 	// teamSize is the number of members of each team, by id.
 	teamSize map[string]int
+	// notifiers maps each notifier id (the built-in console included) to
+	// its type.
+	notifiers map[string]string
 	// never memoises unreachable by layer (see neverOnCall).
 	never map[string][]string
 }
@@ -37,6 +41,12 @@ func (c *Config) validateOnCall(ps *problems) {
 		policies:  newIDs("escalation policy", "escalation_policies", "payments"),
 		teamSize:  make(map[string]int, len(c.Teams)),
 		never:     make(map[string][]string),
+		notifiers: map[string]string{NotifierConsole: NotifierConsole},
+	}
+	for _, n := range c.Notifiers {
+		if n.ID != "" && n.ID != NotifierConsole {
+			v.notifiers[n.ID] = n.Type
+		}
 	}
 	for i := range c.Users {
 		v.users.define(ps, index("users", i)+".id", c.Users[i].ID)
@@ -95,9 +105,17 @@ func (v *onCall) user(p string, u *User) {
 	}
 	for j, ct := range u.Contacts {
 		cp := index(p+".contacts", j)
-		checkNotifier(v.ps, cp+".notifier", ct.Notifier)
-		if ct.Address == "" {
-			v.ps.add(cp+".address", "required: where the notifier sends the page (for %s, any label, such as the user's id)", NotifierConsole)
+		typ, known := v.notifier(cp+".notifier", ct.Notifier)
+		switch {
+		case !known:
+		case ct.Address == "" && addressed(typ):
+			v.ps.add(cp+".address", "required: where notifier %q sends the page (%s)", ct.Notifier, addressHint(typ))
+		case typ == NotifierTwilio && !isE164(ct.Address):
+			v.ps.add(cp+".address", "%q is not a phone number in E.164 form, such as +447700900123", ct.Address)
+		case typ == NotifierEmail:
+			if _, err := mail.ParseAddress(ct.Address); err != nil {
+				v.ps.add(cp+".address", "%q is not a mail address", ct.Address)
+			}
 		}
 	}
 }
@@ -293,7 +311,9 @@ func (v *onCall) target(p string, t Target) string {
 		v.rotations.ref(v.ps, p+".rotation", t.Rotation)
 		return "rotation " + t.Rotation
 	default:
-		checkNotifier(v.ps, p+".notifier", t.Notifier)
+		if typ, known := v.notifier(p+".notifier", t.Notifier); known && addressed(typ) && typ != NotifierConsole {
+			v.ps.add(p+".notifier", "a step can page notifier %q only through a user's contact: a %s notifier needs an address; steps may name channel notifiers (webhook, slack, teams, discord)", t.Notifier, typ)
+		}
 		return "notifier " + t.Notifier
 	}
 }
@@ -340,15 +360,32 @@ func checkZone(ps *problems, p, name string) *time.Location {
 	return loc
 }
 
-// checkNotifier checks the name of a notifier. The paging issue brings
-// configured notifiers; until then only the built-in console exists.
-func checkNotifier(ps *problems, p, name string) {
-	switch {
-	case name == "":
-		ps.add(p, "required: the notifier to page through; for now the only one is %q", NotifierConsole)
-	case name != NotifierConsole:
-		ps.add(p, "unknown notifier %q: for now the only notifier is %q", name, NotifierConsole)
+// notifier checks a reference to a notifier and returns its type.
+func (v *onCall) notifier(p, name string) (typ string, known bool) {
+	if name == "" {
+		v.ps.add(p, "required: the notifier to page through (%s or one of notifiers)", NotifierConsole)
+		return "", false
 	}
+	typ, known = v.notifiers[name]
+	if !known {
+		v.ps.add(p, "unknown notifier %q: define it under notifiers, or use the built-in %q", name, NotifierConsole)
+	}
+	return typ, known
+}
+
+// addressHint says what a contact's address is for a notifier type.
+func addressHint(typ string) string {
+	switch typ {
+	case NotifierEmail:
+		return "a mail address"
+	case NotifierTwilio:
+		return "a phone number such as +447700900123"
+	case NotifierTelegram:
+		return "a chat id"
+	case NotifierNtfy:
+		return "a topic"
+	}
+	return "any label, such as the user's id"
 }
 
 // ids are the ids of one kind of thing (users, teams, …) in file order,

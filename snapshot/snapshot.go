@@ -32,6 +32,7 @@ import (
 
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/escalation"
+	"github.com/alertgate/alertgate/notify"
 	"github.com/alertgate/alertgate/receivers"
 	"github.com/alertgate/alertgate/routing"
 	"github.com/alertgate/alertgate/schedule"
@@ -55,6 +56,9 @@ type Snapshot struct {
 	// Escalation is what the escalation engine reads: policies, users,
 	// teams and the rotations above, by id.
 	Escalation *escalation.Directory
+	// Notifiers holds the notifier of every configured channel, by id
+	// (the built-in console is the server's own).
+	Notifiers map[string]notify.Notifier
 }
 
 // Build validates cfg (config.Validate) and compiles it. A config that
@@ -94,8 +98,12 @@ func Build(cfg *config.Config) (_ *Snapshot, err error) {
 	if err != nil {
 		return nil, notBuilt(cfg, err)
 	}
+	notifiers, err := buildNotifiers(cfg)
+	if err != nil {
+		return nil, err // the channels' own checks: problems with lines, not a bug
+	}
 	return &Snapshot{Config: cfg, Receivers: reg, Routes: tree, Rotations: rotations, RotationIDs: rotationIDs,
-		Escalation: dir}, nil
+		Escalation: dir, Notifiers: notifiers}, nil
 }
 
 // RotationList returns the rotations in the config's order.

@@ -194,3 +194,26 @@ func TestBuildRotations(t *testing.T) {
 		}
 	}
 }
+
+// A channel's own checks (a Slack URL must be https) are problems of the
+// config, with the line of the notifier, not "a bug in alertgate".
+func TestNotifierProblemsHaveLines(t *testing.T) {
+	_, err := snapshot.Load([]byte(`
+notifiers:
+  - id: ok
+    type: slack
+    url: https://hooks.slack.com/services/T/B/x
+  - id: chat
+    type: slack
+    url: http://hooks.slack.com/services/T/B/secret-token
+`), "n.yaml", env)
+	var le *config.LoadError
+	if !errors.As(err, &le) || len(le.Problems) != 1 {
+		t.Fatalf("Load = %v, want one config problem", err)
+	}
+	p := le.Problems[0]
+	if p.File != "n.yaml" || p.Line != 6 || p.Field != "notifiers[1]" || !strings.Contains(p.Message, "https") ||
+		strings.Contains(err.Error(), "secret-token") || strings.Contains(err.Error(), "bug") {
+		t.Errorf("problem %+v (%v), want n.yaml:6 notifiers[1] about https, without the URL", p, err)
+	}
+}

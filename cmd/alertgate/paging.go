@@ -34,15 +34,18 @@ func (p pokes) poke() {
 	}
 }
 
-// notifiers finds a notifier by its config name. Only the built-in console
-// notifier exists so far; it prints pages to standard output.
+// notifiers finds a notifier by its config name: the built-in console,
+// which prints pages on standard output, or a channel of the current
+// config (a reload brings new ones; pages for a notifier the config lost
+// fail for good, and the timeline says so).
 func (s *server) notifiers() func(string) (notify.Notifier, bool) {
 	console := notify.NewConsole(s.stdout)
 	return func(name string) (notify.Notifier, bool) {
 		if name == config.NotifierConsole {
 			return console, true
 		}
-		return nil, false
+		n, ok := s.current.Load().Notifiers[name]
+		return n, ok
 	}
 }
 

@@ -1,0 +1,284 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/alertgate/alertgate"
+)
+
+// TeamsOptions configure a Teams notifier.
+type TeamsOptions struct {
+	// URL is the HTTP POST URL of a Workflows (Power Automate) flow
+	// triggered by "When a Teams webhook request is received". It is a
+	// secret: its sig query parameter is what authorises the post.
+	URL string
+	// Client defaults to an http.Client with a 10 s timeout.
+	Client *http.Client
+	// Now defaults to time.Now (Retry-After dates).
+	Now func() time.Time
+}
+
+// Teams posts each page to a Microsoft Teams channel or chat as an
+// Adaptive Card, through a Workflows webhook. The legacy Office 365
+// connectors (MessageCard) are retired and not supported.
+//
+// A Workflows webhook answers 202 Accepted as soon as the flow run is
+// queued: a card the flow later fails to post (a bad card, a flow owner
+// who lost access) is not reported back to us.
+type Teams struct {
+	url    string
+	secret string // the sig query parameter
+	target string
+	client *http.Client
+	now    func() time.Time
+}
+
+// NewTeams checks o and returns a Teams notifier. Errors never quote the
+// URL, which is a secret.
+func NewTeams(o TeamsOptions) (*Teams, error) {
+	u, err := parseChatHookURL("teams", o.URL)
+	if err != nil {
+		return nil, err
+	}
+	// The retired connectors' hosts: a URL from there will never work
+	// again, and the fix (create a Workflows webhook) is worth saying.
+	if host := strings.ToLower(u.Hostname()); host == "outlook.office.com" || strings.HasSuffix(host, ".webhook.office.com") {
+		return nil, errors.New("notify: teams: url is a retired Office 365 connector webhook; create a Workflows webhook (\"When a Teams webhook request is received\") and use its URL")
+	}
+	// The sig parameter is what authorises a post; without one (a flow
+	// behind another auth, a relay) the query is treated as the secret.
+	secret := u.Query().Get("sig")
+	if secret == "" {
+		secret = u.RawQuery
+	}
+	t := &Teams{url: u.String(), secret: secret, target: "teams:" + u.Host + "/" + chatHookHash(u.String()), client: o.Client, now: o.Now}
+	if t.client == nil {
+		t.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	return t, nil
+}
+
+// Target names the flow for the circuit breaker: its host and a hash of
+// the whole URL (the URL itself is a secret).
+func (t *Teams) Target() string { return t.target }
+
+// Notify posts the page's card.
+func (t *Teams) Notify(ctx context.Context, p Page) (retry bool, err error) {
+	body, err := json.Marshal(TeamsMessage(p))
+	if err != nil {
+		return false, fmt.Errorf("notify: teams: encode card: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("notify: teams %s: build request", t.target)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	// Workflows has no idempotency of its own; the header reaches the
+	// flow as triggerOutputs()['headers'], where a flow author (or a
+	// proxy) can drop a redelivered page.
+	req.Header.Set("Idempotency-Key", p.Key)
+	if err := Do(ctx, t.client, req, t.now); err != nil {
+		err = redactChatHook(err, t.secret)
+		retry, _ := Failed(err)
+		return retry, fmt.Errorf("notify: teams %s: %w", t.target, err)
+	}
+	return false, nil
+}
+
+// teamsMaxText bounds each text that came from a sender (title, service,
+// reason), so one verbose alert cannot push the message past Teams'
+// ~28 KB limit.
+const teamsMaxText = 1000
+
+// TeamsMessage is the body Teams posts for p: the message envelope
+// Workflows expects, holding one Adaptive Card (v1.4, as in Microsoft's
+// Workflows examples; nothing here needs a later version).
+func TeamsMessage(p Page) any {
+	facts := make([]teamsFact, 0, 5)
+	for _, f := range Facts(p) {
+		facts = append(facts, teamsFact{Title: f[0], Value: teamsText(f[1])})
+	}
+	card := teamsCard{
+		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
+		Type:    "AdaptiveCard",
+		Version: "1.4",
+		Body: []any{
+			teamsTextBlock{Type: "TextBlock", Text: teamsText(Headline(p)), Weight: "Bolder", Size: "Medium", Color: teamsColor(p.Severity), Wrap: true},
+			teamsFactSet{Type: "FactSet", Facts: facts},
+		},
+		MSTeams: teamsWidth{Width: "Full"},
+	}
+	for _, l := range []struct{ title, url string }{
+		{"Acknowledge", p.Links.Acknowledge},
+		{"Resolve", p.Links.Resolve},
+		{"Open", p.Links.Open},
+	} {
+		if l.url != "" {
+			card.Actions = append(card.Actions, teamsAction{Type: "Action.OpenUrl", Title: l.title, URL: l.url})
+		}
+	}
+	return teamsMessage{
+		Type:        "message",
+		Attachments: []teamsAttachment{{ContentType: "application/vnd.microsoft.card.adaptive", Content: card}},
+	}
+}
+
+// teamsColor is the headline's colour: the Adaptive Card palette has no
+// red beyond "Attention", so critical and error share it.
+func teamsColor(s alertgate.Severity) string {
+	switch s {
+	case alertgate.SeverityCritical, alertgate.SeverityError:
+		return "Attention"
+	case alertgate.SeverityWarning:
+		return "Warning"
+	case alertgate.SeverityInfo:
+		return "Good"
+	}
+	return "Default"
+}
+
+// teamsText makes sender text safe for a card: control characters become
+// spaces (a TextBlock renders a newline as a paragraph break) and the
+// text is cut to teamsMaxText characters.
+func teamsText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > teamsMaxText {
+		s = string(r[:teamsMaxText-1]) + "…"
+	}
+	return s
+}
+
+type teamsMessage struct {
+	Type        string            `json:"type"`
+	Attachments []teamsAttachment `json:"attachments"`
+}
+
+type teamsAttachment struct {
+	ContentType string `json:"contentType"`
+	// ContentURL is always null, as in Microsoft's documented envelope.
+	ContentURL *string   `json:"contentUrl"`
+	Content    teamsCard `json:"content"`
+}
+
+type teamsCard struct {
+	Schema  string        `json:"$schema"`
+	Type    string        `json:"type"`
+	Version string        `json:"version"`
+	Body    []any         `json:"body"`
+	Actions []teamsAction `json:"actions,omitempty"`
+	MSTeams teamsWidth    `json:"msteams"`
+}
+
+type teamsWidth struct {
+	Width string `json:"width"`
+}
+
+type teamsTextBlock struct {
+	Type   string `json:"type"`
+	Text   string `json:"text"`
+	Weight string `json:"weight,omitempty"`
+	Size   string `json:"size,omitempty"`
+	Color  string `json:"color,omitempty"`
+	Wrap   bool   `json:"wrap"`
+}
+
+type teamsFactSet struct {
+	Type  string      `json:"type"`
+	Facts []teamsFact `json:"facts"`
+}
+
+type teamsFact struct {
+	Title string `json:"title"`
+	Value string `json:"value"`
+}
+
+type teamsAction struct {
+	Type  string `json:"type"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// parseChatHookURL checks a webhook URL without ever quoting it (it holds
+// a secret): absolute, https, with a host. Plain http is accepted only
+// for loopback hosts, for tests and local relays.
+func parseChatHookURL(channel, raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, fmt.Errorf("notify: %s: url is required", channel)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("notify: %s: url is not an absolute URL", channel)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !chatHookLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("notify: %s: url must use https (http only for loopback hosts)", channel)
+		}
+	default:
+		return nil, fmt.Errorf("notify: %s: url scheme must be https", channel)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("notify: %s: url must not carry user:password", channel)
+	}
+	u.Fragment = ""
+	return u, nil
+}
+
+func chatHookLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// chatHookHash names a secret without revealing it: the first 12 hex
+// digits of its SHA-256, enough to tell targets apart.
+func chatHookHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
+}
+
+// redactChatHook removes a webhook's secret from a delivery error:
+// net/http puts the request URL in its errors ("Post \"https://…\":
+// timeout"), and a target or a proxy could echo the URL in its answer.
+func redactChatHook(err error, secret string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = "(redacted)"
+	}
+	var e *Error
+	if secret != "" && errors.As(err, &e) {
+		e.Detail = strings.ReplaceAll(e.Detail, secret, "(redacted)")
+		// A cut answer may end in the first part of the secret.
+		for n := len(secret) - 1; n >= 4; n-- {
+			if strings.HasSuffix(e.Detail, secret[:n]) {
+				e.Detail = e.Detail[:len(e.Detail)-n] + "(redacted)"
+				break
+			}
+		}
+	}
+	return err
+}
