@@ -169,10 +169,23 @@ integrations:
 		}
 		var env []string
 		for _, m := range regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`).FindAllSubmatch(data, -1) {
-			env = append(env, string(m[1])+"=e2e-placeholder-"+strings.ToLower(string(m[1])))
+			env = append(env, string(m[1])+"="+placeholder(string(m[1])))
 		}
 		if code, stdout, stderr := run(t, env, "check-config", path); code != 0 {
 			t.Errorf("check-config %s: exit %d\nstdout: %s\nstderr: %s", path, code, stdout, stderr)
 		}
 	})
+}
+
+// placeholder is a value for an environment variable the example config
+// reads, shaped as the field it fills must be: URLs for *_URL, a Telegram
+// token for *_BOT_TOKEN.
+func placeholder(name string) string {
+	switch {
+	case strings.HasSuffix(name, "_URL"):
+		return "https://example.com/api/webhooks/123/e2e-placeholder"
+	case strings.HasSuffix(name, "_BOT_TOKEN"):
+		return "123456:e2e-placeholder"
+	}
+	return "e2e-placeholder-" + strings.ToLower(name)
 }
