@@ -38,7 +38,7 @@ func TestDiscordGolden(t *testing.T) {
 			if err != nil || retry {
 				t.Fatalf("Notify = %v, %v", retry, err)
 			}
-			checkChatGolden(t, "discord/"+tt.name+".txt", srv.only(t).dump("Content-Type", "Idempotency-Key"))
+			checkGolden(t, "discord/"+tt.name+".txt", srv.only(t).dump("Content-Type", "Idempotency-Key"))
 		})
 	}
 }

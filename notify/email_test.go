@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,19 +19,6 @@ import (
 
 	"github.com/alertgate/alertgate/notify"
 )
-
-// -update rewrites testdata/email/*.eml. Other channels' tests in this
-// package may define the same flag: whichever init runs first defines it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func updateEmailGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const (
 	testSMTPUser = "pager"
@@ -121,22 +106,7 @@ func TestEmailGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := normaliseEmail(t, sendEmail(t, tt.page).Data)
-			path := filepath.Join("testdata", "email", tt.name+".eml")
-			if updateEmailGoldens() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to write it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("message differs from %s (-update rewrites it)\n got:\n%s\nwant:\n%s", path, got, want)
-			}
+			checkGolden(t, filepath.Join("email", tt.name+".eml"), []byte(got))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestNtfyRequest(t *testing.T) {
 		if retry, err := n.Notify(context.Background(), c.page); err != nil {
 			t.Fatalf("%s: retry %v, %v", c.name, retry, err)
 		}
-		pushGolden(t, "ntfy", c.name, f.last(t).golden(ntfyHeaders...))
+		checkGolden(t, filepath.Join("ntfy", c.name+".golden"), []byte(f.last(t).golden(ntfyHeaders...)))
 	}
 	if got := f.last(t).Path; got != "/ntfy/" {
 		t.Errorf("a prefixed server is published to at %q", got)

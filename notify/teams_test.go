@@ -5,12 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,21 +15,6 @@ import (
 
 	"github.com/alertgate/alertgate/notify"
 )
-
-// The golden files of the chat channels are rewritten with
-// `go test ./notify/ -run 'Teams|Discord' -update`. Other channels' tests
-// in this package may register the same flag; whichever file registers it
-// first wins, and every test reads it through flag.Lookup.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func chatUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // chatRequest is one request a fake chat server received.
 type chatRequest struct {
@@ -98,28 +80,6 @@ func (s *chatHookServer) only(t *testing.T) chatRequest {
 		t.Fatalf("%d requests, want 1", len(got))
 	}
 	return got[0]
-}
-
-// checkChatGolden compares got with testdata/<name>, or rewrites it with -update.
-func checkChatGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if chatUpdating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("request differs from %s (rerun with -update if the change is intended)\n got:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 // chatPage is the test page with all three links.
@@ -252,7 +212,7 @@ func TestTeamsGolden(t *testing.T) {
 			if err != nil || retry {
 				t.Fatalf("Notify = %v, %v", retry, err)
 			}
-			checkChatGolden(t, "teams/"+tt.name+".txt", srv.only(t).dump("Content-Type", "Idempotency-Key"))
+			checkGolden(t, "teams/"+tt.name+".txt", srv.only(t).dump("Content-Type", "Idempotency-Key"))
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestTelegramRequest(t *testing.T) {
 		if retry, err := n.Notify(context.Background(), c.page); err != nil {
 			t.Fatalf("%s: retry %v, %v", c.name, retry, err)
 		}
-		pushGolden(t, "telegram", c.name, f.last(t).golden(telegramHeaders...))
+		checkGolden(t, filepath.Join("telegram", c.name+".golden"), []byte(f.last(t).golden(telegramHeaders...)))
 	}
 
 	// The golden files are checked by eye once; these are the points

@@ -3,12 +3,10 @@ package notify_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,20 +18,6 @@ import (
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/notify"
 )
-
-// The golden files of the SMS and push channels are rewritten with
-// `go test ./notify/ -update`. Other channels' tests may register the same
-// flag; whoever comes first defines it and the rest read it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata")
-	}
-}
-
-func pushUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // pushNow is the clock of every SMS and push test: the page below is 12
 // minutes old then.
@@ -147,29 +131,6 @@ func pushAnswer(status int, retryAfter, body string) func(http.ResponseWriter, *
 	}
 }
 
-// pushGolden compares got with testdata/<dir>/<name>.golden, or rewrites
-// it under -update.
-func pushGolden(t *testing.T, dir, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", dir, name+".golden")
-	if pushUpdating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./notify/ -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // pushCase is one answer of a round trip and what Notify must make of it.
 type pushCase struct {
 	name   string
@@ -273,7 +234,7 @@ func TestTwilioRequest(t *testing.T) {
 		if retry, err := n.Notify(context.Background(), pushPage("+15558675310", c.links)); err != nil {
 			t.Fatalf("%s: retry %v, %v", c.name, retry, err)
 		}
-		pushGolden(t, "twilio", c.name, f.last(t).golden(twilioHeaders...))
+		checkGolden(t, filepath.Join("twilio", c.name+".golden"), []byte(f.last(t).golden(twilioHeaders...)))
 	}
 	form, err := url.ParseQuery(f.last(t).Body)
 	if err != nil || form.Get("To") != "+15558675310" || form.Get("From") != "" ||

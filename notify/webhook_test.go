@@ -8,13 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,19 +20,6 @@ import (
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/notify"
 )
-
-// Golden files are rewritten with `go test ./notify/ -update`. The flag is
-// looked up first: another channel's tests may define the same flag.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func updateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // hookNow is the clock of every webhook and Slack test.
 var hookNow = time.Date(2026, 12, 1, 11, 30, 0, 0, time.UTC)
@@ -131,26 +115,6 @@ func received(t *testing.T, got <-chan captured) captured {
 }
 
 // checkGolden compares got with testdata/<name>, or rewrites it.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGoldens() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./notify/ -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("request differs from %s (go test ./notify/ -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // checkRoundTrip sends a page to a server answering each status in turn
 // and checks how the notifier classifies the answer.
