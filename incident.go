@@ -93,8 +93,10 @@ const (
 	EventEscalated      = "escalated"            // someone ran the next step now
 	EventReassigned     = "reassigned"           // someone paged a named user or rotation
 	EventPageDelivered  = "page_delivered"       // a notifier took the page
-	EventPageFailed     = "page_failed"          // a notifier refused it for good
+	EventPageFailed     = "page_failed"          // a notifier refused it for good, or delivery gave up (dead letter)
 	EventPolicyNotFound = "escalation_policy_not_found"
+	EventPageWaiting    = "page_waiting"  // a page waits: retry, throttled, circuit open (Message says until when)
+	EventPageFailover   = "page_failover" // a failed page goes to the person's next contact, or the next step runs now
 )
 
 // TimelineEvents lists every timeline event type.
@@ -103,6 +105,7 @@ var TimelineEvents = []string{
 	EventAcknowledged, EventResolved, EventReopened, EventNote, EventTruncated,
 	EventNoPolicy, EventPaged, EventStepSkipped, EventExhausted, EventEscalated,
 	EventReassigned, EventPageDelivered, EventPageFailed, EventPolicyNotFound,
+	EventPageWaiting, EventPageFailover,
 }
 
 // TimelineEntry is one thing that happened to an incident.

@@ -218,10 +218,25 @@ type Change struct {
 	Actor  string
 	// Message is the note's text; optional for the other actions.
 	Message string
+	// Only, when set, makes the change conditional: what a signed link or
+	// an SMS reply acts with (see Condition).
+	Only *Condition
 	// RequestID names the request: a repeated Transition with the same id
 	// changes nothing. "" gets a fresh one.
 	RequestID string
 	Now       time.Time
+}
+
+// Condition limits a change to the incident as a page saw it: a link or
+// reply code works once, and only while its page is current.
+type Condition struct {
+	// Epoch, when > 0, must be the incident's escalation epoch: a link of
+	// a run before a reopen is superseded (ECONFLICT).
+	Epoch int
+	// Nonce, when set, may be used once: a second change with it is
+	// refused (ECONFLICT). It is kept for NonceTTL.
+	Nonce    string
+	NonceTTL time.Duration
 }
 
 // Transition applies a change to one incident. Repeating a transition is

@@ -222,9 +222,20 @@ func (s *Service) AddNote(ctx context.Context, id string, by By, text string) (*
 	return s.transition(ctx, id, dedupe.Note, by, text)
 }
 
+// Act acknowledges or resolves an incident on a condition: what a signed
+// link or an SMS reply does (the link's epoch, its one-time nonce). msg
+// goes on the timeline entry ("acknowledged by alice via link").
+func (s *Service) Act(ctx context.Context, id string, action dedupe.Action, by By, msg string, only dedupe.Condition) (*alertgate.Incident, error) {
+	return s.change(ctx, id, action, by, msg, &only)
+}
+
 func (s *Service) transition(ctx context.Context, id string, action dedupe.Action, by By, msg string) (*alertgate.Incident, error) {
+	return s.change(ctx, id, action, by, msg, nil)
+}
+
+func (s *Service) change(ctx context.Context, id string, action dedupe.Action, by By, msg string, only *dedupe.Condition) (*alertgate.Incident, error) {
 	changed, err := s.store.Transition(ctx, id, dedupe.Change{
-		Action: action, Actor: by.Actor, Message: msg, RequestID: by.RequestID, Now: s.now(),
+		Action: action, Actor: by.Actor, Message: msg, RequestID: by.RequestID, Now: s.now(), Only: only,
 	})
 	if err != nil {
 		return nil, err

@@ -112,6 +112,11 @@ func (d *Deliverer) notify(ctx context.Context, n Notifier, p Page, log *slog.Lo
 			retry, err = false, fmt.Errorf("notifier panicked: %v", v)
 		}
 	}()
+	if d.o.Prepare != nil {
+		if err := d.o.Prepare(ctx, &p); err != nil {
+			return true, fmt.Errorf("prepare page: %w", err)
+		}
+	}
 	return n.Notify(ctx, p)
 }
 

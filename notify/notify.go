@@ -46,10 +46,50 @@ type Page struct {
 	// At is when the step committed the page.
 	At time.Time `json:"at"`
 
+	// Kind says what the message is: a page ("" or KindPage), the notice
+	// that a paged incident resolved (KindResolved), or a digest of many
+	// pages to one contact (KindDigest, with Items).
+	Kind Kind `json:"kind,omitempty"`
+	// Epoch is the incident's escalation epoch when the page was made
+	// (it counts the incident's (re)starts): a link or reply code of an
+	// earlier epoch is superseded.
+	Epoch int `json:"epoch,omitempty"`
+	// Contact is the index of Notifier/Address in the user's contacts and
+	// Next the contacts still to try, in order, when this one fails for
+	// good (a failed page fails over to Next[0]).
+	Contact int       `json:"contact,omitempty"`
+	Next    []Contact `json:"next,omitempty"`
+
 	// Links are the page's links for people, filled in by the deliverer
 	// just before Notify (they carry per-recipient tokens, so the outbox
 	// does not keep them). Empty when alertgate has no public URL.
 	Links Links `json:"-"`
+	// ReplyCode, for SMS, is the number the recipient replies with
+	// ("1": "1a" acknowledges, "1r" resolves); filled in with Links. ""
+	// when replies are off.
+	ReplyCode string `json:"-"`
+	// Items are the pages a digest stands for (KindDigest only), most
+	// urgent first, each with its own Links.
+	Items []Page `json:"-"`
+}
+
+// Kind is what a message to a person is about.
+type Kind string
+
+const (
+	KindPage     Kind = "page"
+	KindResolved Kind = "resolved"
+	KindDigest   Kind = "digest"
+)
+
+// IsPage reports whether p asks someone to act (a page, not a notice or
+// a digest).
+func (p *Page) IsPage() bool { return p.Kind == "" || p.Kind == KindPage }
+
+// Contact is one way to reach a person: a notifier and its address.
+type Contact struct {
+	Notifier string `json:"notifier"`
+	Address  string `json:"address"`
 }
 
 // Links are where a page's reader acts on its incident.

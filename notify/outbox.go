@@ -75,6 +75,10 @@ type DelivererOptions struct {
 	// Clock gives the time of records and of lag measurements; RealClock
 	// if nil.
 	Clock lifecycle.Clock
+	// Prepare, if set, completes a page just before its Notify call: the
+	// per-recipient Links and the SMS ReplyCode, which the outbox does not
+	// keep. An error fails the attempt retryably.
+	Prepare func(ctx context.Context, p *Page) error
 	// Logger gets every outcome; nil: none.
 	Logger *slog.Logger
 	// Observer counts outcomes; nil: none.

@@ -87,6 +87,7 @@ func (s *server) startPaging(ctx context.Context, rdb redis.UniversalClient, cfg
 		Notifiers:   s.notifiers(),
 		ClaimAfter:  cfg.Delivery.ClaimAfter,
 		MaxAttempts: cfg.Delivery.MaxAttempts,
+		Prepare:     s.preparePage,
 		Logger:      s.logger,
 		Observer:    metrics.NewDelivery(s.metrics.Registry),
 	})

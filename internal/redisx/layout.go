@@ -28,6 +28,11 @@
 //	alertidx                hash    alert key → incident id (PagerDuty acks)
 //	due                     zset    incident id by the time of its next escalation step (ms)
 //	outbox                  stream  pages waiting for delivery
+//	later                   zset    page key by when its next attempt is due (ms): retries, throttled, circuit open
+//	later:pages             hash    page key → the waiting page and its delivery state (JSON)
+//	dead                    stream  pages given up on, with their last error (capped)
+//	inc:<id>:notified       hash    contact → the resolution notice due to it (a page JSON), once paged
+//	link:<nonce>            string  a used action link or reply code (expires with it)
 //
 // ghash is a hash of the route and group key (GroupShard), so no label value
 // can shape a key. An incident id is seq×Shards+shard (IncidentID), so the
@@ -80,10 +85,18 @@ var (
 	AlertIndex     = Family{"alertidx", "alertidx"}
 	Due            = Family{"due", "due"}
 	Outbox         = Family{"outbox", "outbox"}
+	Later          = Family{"later", "later"}
+	LaterPages     = Family{"laterpages", "later:pages"}
+	Dead           = Family{"dead", "dead"}
+	Notified       = Family{"notified", "inc:%s:notified"}
+	Link           = Family{"link", "link:%s"}
 )
 
 // Families lists every family; the prelude is generated from it.
-var Families = []Family{Seq, Group, Incident, IncidentAlerts, AlertMeta, Timeline, Pages, Incidents, Status, AlertIndex, Due, Outbox}
+var Families = []Family{
+	Seq, Group, Incident, IncidentAlerts, AlertMeta, Timeline, Pages, Incidents, Status, AlertIndex, Due, Outbox,
+	Later, LaterPages, Dead, Notified, Link,
+}
 
 // Name is the family's name in the prelude's K table.
 func (f Family) Name() string { return f.name }
