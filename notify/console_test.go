@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/notify"
@@ -108,5 +109,75 @@ func TestConsoleWriteErrorIsRetryable(t *testing.T) {
 	}
 	if err != nil && !strings.Contains(err.Error(), "broken pipe") {
 		t.Errorf("error %q does not say why", err)
+	}
+}
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	writes int
+	b      strings.Builder
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.b.Write(p)
+}
+
+func TestConsoleKinds(t *testing.T) {
+	linked := chatPage()
+	pageLine := `PAGE alice | incident 42 [critical] "Disk full on db-42" | service db, 2 alerts | policy payments step 1 repeat 0 | on call in rotation payments-primary | key=42.1.0.0.alice` + "\n"
+	tests := []struct {
+		name string
+		page notify.Page
+		want string
+	}{
+		{"a page with links: the line as ever, then each link", linked, pageLine +
+			"  acknowledge: https://alertgate.example.com/a/ack-token\n" +
+			"  resolve: https://alertgate.example.com/a/resolve-token\n" +
+			"  open: https://alertgate.example.com/i/42\n"},
+		{"a page with one link", func() notify.Page { p := page("42", "alice"); p.Links.Open = "http://127.0.0.1:8080/i/42"; return p }(),
+			pageLine + "  open: http://127.0.0.1:8080/i/42\n"},
+		{"a notice: only the open link", resolvedOf(linked),
+			`RESOLVED alice | incident 42 [critical] "Disk full on db-42" | service db, 2 alerts | lasted 1m | key=42.1.resolved.alice` + "\n" +
+				"  open: https://alertgate.example.com/i/42\n"},
+		{"a notice of unknown duration", func() notify.Page { p := resolvedOf(page("42", "alice")); p.Since = time.Time{}; return p }(),
+			`RESOLVED alice | incident 42 [critical] "Disk full on db-42" | service db, 2 alerts | resolved | key=42.1.resolved.alice` + "\n"},
+		{"sender text in links cannot break lines", func() notify.Page {
+			p := page("42", "alice")
+			p.Links.Acknowledge = "http://x/a\n\x1b[31mPAGE bob | key=fake"
+			return p
+		}(), pageLine + "  acknowledge: http://x/a??[31mPAGE bob | key=fake\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := notify.ConsoleLine(tt.page); got != tt.want {
+				t.Errorf("lines\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+
+	d := digestOf(linked, 12, true)
+	d.Items[3].Title = "evil\n\x1b[2J"
+	var out countingWriter
+	if _, err := notify.NewConsole(&out).Notify(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	if out.writes != 1 {
+		t.Errorf("%d writes for one digest, want 1", out.writes)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n")
+	if len(lines) != 13 || lines[0] != "DIGEST alice | 12 incidents [critical] | key=digest.alice.1" {
+		t.Fatalf("%d lines, first %q; want a DIGEST line and 12 items", len(lines), lines[0])
+	}
+	if want := `  incident 100 [critical] "Disk full on db-1 <&> \"quoted\"" | service db, 1 alert | ack https://alertgate.example.com/a/ack-100 | open https://alertgate.example.com/i/100 | key=100.1.0.0.alice`; lines[1] != want {
+		t.Errorf("first item\n got %q\nwant %q", lines[1], want)
+	}
+	if want := `  incident 103 [error] "evil\n\x1b[2J" | 4 alerts | ack`; !strings.HasPrefix(lines[4], want) {
+		t.Errorf("an item's title is quoted: %q", lines[4])
+	}
+	for i, l := range lines[1:] {
+		if !strings.HasPrefix(l, "  incident ") || !strings.HasSuffix(l, " key="+d.Items[i].Key) {
+			t.Errorf("item line %q: want indented and ending in key=%s", l, d.Items[i].Key)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -140,20 +141,54 @@ const (
 	discordMaxEmbed       = 6000
 )
 
-// DiscordMessage is the body Discord posts for p.
+// DiscordMessage is the body Discord posts for p. A page is one embed
+// with the facts and the links. A resolution notice is one green embed
+// saying how long the incident lasted, with only the Open link. A digest
+// is one embed per item (severity colour, headline linking to the
+// incident, facts, Acknowledge and Open links): Discord takes at most 10
+// embeds and 6000 characters across them, so when more items than fit
+// are left, the last embed says "and N more".
 func DiscordMessage(p Page) any {
+	var embeds []discordEmbed
+	switch p.Kind {
+	case KindResolved:
+		embeds = []discordEmbed{discordPageEmbed(p, Links{Open: p.Links.Open}, Resolution(p), discordGreen, "Lasted")}
+	case KindDigest:
+		embeds = discordDigest(p)
+	default:
+		embeds = []discordEmbed{discordPageEmbed(p, p.Links, "", discordColor(p.Severity))}
+	}
+	return discordMessage{
+		Content: discordCut(discordEscape(Headline(p)), discordMaxContent),
+		Embeds:  embeds,
+		// Nothing an alert says may ping anyone: no @everyone, @here,
+		// user or role mentions, whatever the text holds.
+		AllowedMentions: discordMentions{Parse: []string{}},
+	}
+}
+
+// discordGreen is a resolution notice's colour (Discord's own green).
+const discordGreen = 0x57F287
+
+// discordPageEmbed is the embed of a page or notice: lead (if any) on the
+// description's first line, then the links; the facts but skip as fields.
+func discordPageEmbed(p Page, links Links, lead string, color int, skip ...string) discordEmbed {
+	desc := discordLinks(links)
+	if lead != "" {
+		desc = strings.TrimSuffix(lead+"\n"+desc, "\n")
+	}
 	e := discordEmbed{
 		// Embed titles render neither masked links nor mentions nor
 		// block syntax, so the headline needs no escaping there (and
 		// escapes would risk showing as backslashes).
 		Title:       discordCut(discordOneLine(Headline(p)), discordMaxTitle),
-		URL:         p.Links.Open,
-		Description: discordLinks(p.Links),
-		Color:       discordColor(p.Severity),
+		URL:         links.Open,
+		Description: desc,
+		Color:       color,
 	}
 	for _, f := range Facts(p) {
 		// The reason is the footer, not a field.
-		if f[0] == "Paged because" {
+		if f[0] == "Paged because" || slices.Contains(skip, f[0]) {
 			continue
 		}
 		e.Fields = append(e.Fields, discordField{
@@ -163,7 +198,7 @@ func DiscordMessage(p Page) any {
 			Inline: true,
 		})
 	}
-	if p.Reason != "" {
+	if p.Reason != "" && p.IsPage() {
 		// Footers render no markdown, so the reason is not escaped.
 		e.Footer = &discordFooter{Text: discordCut("Paged because "+discordOneLine(p.Reason), discordMaxFooter)}
 	}
@@ -171,13 +206,53 @@ func DiscordMessage(p Page) any {
 		e.Timestamp = p.At.UTC().Format(time.RFC3339)
 	}
 	discordFit(&e)
-	return discordMessage{
-		Content: discordCut(discordEscape(Headline(p)), discordMaxContent),
-		Embeds:  []discordEmbed{e},
-		// Nothing an alert says may ping anyone: no @everyone, @here,
-		// user or role mentions, whatever the text holds.
-		AllowedMentions: discordMentions{Parse: []string{}},
+	return e
+}
+
+// Discord's message-wide limits: 10 embeds, 6000 characters of embed text
+// across all of them.
+const (
+	discordMaxEmbeds    = 10
+	discordMaxItemTitle = 200
+)
+
+// discordDigest is one embed per shown item, as many as fit.
+func discordDigest(p Page) []discordEmbed {
+	var embeds []discordEmbed
+	total := 0
+	for i, it := range p.Items {
+		left := len(p.Items) - i
+		// The last embed is "and N more" unless every item left fits.
+		if len(embeds) == discordMaxEmbeds-1 && left > 1 {
+			break
+		}
+		desc := discordEscape(ItemLine(it))
+		if l := discordLinks(Links{Acknowledge: it.Links.Acknowledge, Open: it.Links.Open}); l != "" {
+			desc += "\n" + l
+		}
+		e := discordEmbed{
+			Title:       discordCut(discordOneLine(Headline(it)), discordMaxItemTitle),
+			URL:         it.Links.Open,
+			Description: discordCut(desc, discordMaxDescription),
+			Color:       discordColor(it.Severity),
+		}
+		n := discordLen(e.Title) + discordLen(e.Description)
+		// Keep room for the "and N more" embed's title.
+		if total+n > discordMaxEmbed-20 {
+			break
+		}
+		total += n
+		embeds = append(embeds, e)
 	}
+	if more := len(p.Items) - len(embeds); more > 0 {
+		embeds = append(embeds, discordEmbed{Title: More(more), Color: discordColor(DigestSeverity(p))})
+	}
+	if len(embeds) == 0 {
+		// A digest without items still gets its embed, as every
+		// message has one: it says what the digest is.
+		embeds = append(embeds, discordEmbed{Title: discordCut(discordOneLine(Headline(p)), discordMaxTitle), Color: discordColor(DigestSeverity(p))})
+	}
+	return embeds
 }
 
 // discordLinks is the description: the page's links as markdown links,

@@ -31,6 +31,8 @@ func TestDiscordGolden(t *testing.T) {
 	}{
 		{"with-links", chatPage()},
 		{"without-links", page("42", "alice")},
+		{"resolved", resolvedOf(chatPage())},
+		{"digest", digestOf(chatPage(), 12, true)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newChatHookServer(t, chatAnswer(http.StatusOK, map[string]string{"Content-Type": "application/json"}, `{"id":"1"}`))

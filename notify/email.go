@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -409,9 +410,13 @@ func (e *Email) message(p Page, to *mail.Address) (*gomail.Msg, error) {
 	m.Subject(EmailSubject(p))
 	m.SetDateWithValue(e.o.Now())
 	m.SetMessageIDWithValue(e.PageMessageID(p))
-	root := "<" + e.RootMessageID(p.Incident) + ">"
-	m.SetGenHeader(gomail.HeaderInReplyTo, root)
-	m.SetGenHeader(gomail.HeaderReferences, root)
+	// A page and the notice that its incident resolved join the
+	// incident's thread; a digest spans incidents and starts its own.
+	if p.Kind != KindDigest {
+		root := "<" + e.RootMessageID(p.Incident) + ">"
+		m.SetGenHeader(gomail.HeaderInReplyTo, root)
+		m.SetGenHeader(gomail.HeaderReferences, root)
+	}
 	// RFC 3834: a machine wrote this; vacation responders stay quiet.
 	m.SetGenHeader(headerAutoSubmitted, "auto-generated")
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
@@ -428,9 +433,14 @@ func (e *Email) message(p Page, to *mail.Address) (*gomail.Msg, error) {
 	return m, nil
 }
 
-// EmailSubject is Headline plus " #<incident>", on one line.
+// EmailSubject is Headline plus " #<incident>" (a digest's headline
+// alone: it is about many incidents), on one line.
 func EmailSubject(p Page) string {
-	return strings.Join(strings.Fields(oneLine(Headline(p)+" #"+p.Incident)), " ")
+	s := Headline(p)
+	if p.Kind != KindDigest {
+		s += " #" + p.Incident
+	}
+	return strings.Join(strings.Fields(oneLine(s)), " ")
 }
 
 // PageMessageID is the Message-ID (without angle brackets) of the e-mail
@@ -469,24 +479,57 @@ func msgIDPart(s string) string {
 // emailView is what both parts of the message show.
 type emailView struct {
 	Headline string
-	Facts    [][2]string
-	Links    []emailLink
-	Incident string
-	Key      string
+	// Lead is a notice's verdict ("Resolved after 1h 35m"), under the
+	// headline.
+	Lead  string
+	Facts [][2]string
+	// Items and More are a digest's list and the "and N more" after it.
+	Items  []emailItem
+	More   string
+	Links  []emailLink
+	Footer string
 }
 
 type emailLink struct{ Label, URL string }
 
-func viewOf(p Page) emailView {
-	v := emailView{Headline: Headline(p), Facts: Facts(p), Incident: p.Incident, Key: p.Key}
-	for _, l := range []emailLink{
-		{"Acknowledge", p.Links.Acknowledge},
-		{"Resolve", p.Links.Resolve},
-		{"Open", p.Links.Open},
+type emailItem struct {
+	Headline, Line string
+	Links          []emailLink
+}
+
+func emailLinks(l Links) []emailLink {
+	var out []emailLink
+	for _, link := range []emailLink{
+		{"Acknowledge", l.Acknowledge},
+		{"Resolve", l.Resolve},
+		{"Open", l.Open},
 	} {
-		if l.URL != "" {
-			v.Links = append(v.Links, l)
+		if link.URL != "" {
+			out = append(out, link)
 		}
+	}
+	return out
+}
+
+func viewOf(p Page) emailView {
+	v := emailView{Headline: Headline(p), Facts: Facts(p)}
+	switch p.Kind {
+	case KindResolved:
+		v.Lead = Resolution(p)
+		v.Facts = slices.DeleteFunc(v.Facts, func(f [2]string) bool { return f[0] == "Lasted" })
+		v.Links = emailLinks(Links{Open: p.Links.Open})
+		v.Footer = "alertgate, incident " + p.Incident + ", notice " + p.Key
+	case KindDigest:
+		shown, more := DigestShown(p)
+		for _, it := range shown {
+			v.Items = append(v.Items, emailItem{Headline: Headline(it), Line: ItemLine(it),
+				Links: emailLinks(Links{Acknowledge: it.Links.Acknowledge, Open: it.Links.Open})})
+		}
+		v.More = More(more)
+		v.Footer = "alertgate, digest " + p.Key
+	default:
+		v.Links = emailLinks(p.Links)
+		v.Footer = "alertgate, incident " + p.Incident + ", page " + p.Key
 	}
 	return v
 }
@@ -496,8 +539,20 @@ func EmailBodies(p Page) (text, html string, err error) {
 	v := viewOf(p)
 	var t strings.Builder
 	t.WriteString(oneLine(v.Headline) + "\n\n")
+	if v.Lead != "" {
+		t.WriteString(oneLine(v.Lead) + "\n\n")
+	}
 	for _, f := range v.Facts {
 		t.WriteString(f[0] + ": " + oneLine(f[1]) + "\n")
+	}
+	for i, it := range v.Items {
+		fmt.Fprintf(&t, "\n%d. %s\n   %s\n", i+1, oneLine(it.Headline), oneLine(it.Line))
+		for _, l := range it.Links {
+			t.WriteString("   " + l.Label + ": " + oneLine(l.URL) + "\n")
+		}
+	}
+	if v.More != "" {
+		t.WriteString("\n" + v.More + "\n")
 	}
 	if len(v.Links) > 0 {
 		t.WriteString("\n")
@@ -505,7 +560,7 @@ func EmailBodies(p Page) (text, html string, err error) {
 			t.WriteString(l.Label + ": " + oneLine(l.URL) + "\n")
 		}
 	}
-	t.WriteString("\n-- \nalertgate, incident " + oneLine(v.Incident) + ", page " + oneLine(v.Key) + "\n")
+	t.WriteString("\n-- \n" + oneLine(v.Footer) + "\n")
 
 	var h bytes.Buffer
 	if err := emailHTML.Execute(&h, v); err != nil {
@@ -521,17 +576,34 @@ var emailHTML = htmltemplate.Must(htmltemplate.New("email").Parse(`<!DOCTYPE htm
 <head><meta charset="utf-8"><title>{{.Headline}}</title></head>
 <body style="font-family: sans-serif; color: #222;">
 <h2 style="margin: 0 0 12px 0;">{{.Headline}}</h2>
+{{- if .Lead}}
+<p style="margin: 0 0 12px 0;">{{.Lead}}</p>
+{{- end}}
 <table style="border-collapse: collapse;">
 {{- range .Facts}}
 <tr><td style="padding: 2px 12px 2px 0; color: #666;">{{index . 0}}</td><td style="padding: 2px 0;">{{index . 1}}</td></tr>
 {{- end}}
 </table>
+{{- if .Items}}
+<ol style="padding-left: 20px;">
+{{- range .Items}}
+<li style="margin: 0 0 10px 0;"><strong>{{.Headline}}</strong><br>
+<span style="color: #666;">{{.Line}}</span>
+{{- if .Links}}<br>
+{{range $i, $l := .Links}}{{if $i}} &middot; {{end}}<a href="{{$l.URL}}">{{$l.Label}}</a>{{end}}
+{{- end}}</li>
+{{- end}}
+</ol>
+{{- end}}
+{{- if .More}}
+<p>{{.More}}</p>
+{{- end}}
 {{- if .Links}}
 <p>
 {{- range $i, $l := .Links}}{{if $i}} &middot; {{end}}<a href="{{$l.URL}}">{{$l.Label}}</a>{{end}}
 </p>
 {{- end}}
-<p style="color: #888; font-size: small;">alertgate, incident {{.Incident}}, page {{.Key}}</p>
+<p style="color: #888; font-size: small;">{{.Footer}}</p>
 </body>
 </html>
 `))

@@ -102,6 +102,8 @@ func TestEmailGolden(t *testing.T) {
 	}{
 		{"links", emailLinked(page("42", "alice"))},
 		{"no_links", page("42", "alice")},
+		{"resolved", resolvedOf(emailLinked(page("42", "alice")))},
+		{"digest", digestOf(emailLinked(page("42", "alice")), 12, true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -130,19 +130,53 @@ func (n *Ntfy) Notify(ctx context.Context, p Page) (retry bool, err error) {
 // one a line, ntfy's priority for the severity (5 makes phones ring
 // through do-not-disturb where allowed), an emoji tag, and the links as
 // view actions (ntfy shows at most 3; a page has at most 3).
+//
+// A resolution notice is low priority (2: it must not wake anyone), tagged
+// white_check_mark, "Resolved after …" first, with only the Open action.
+// A digest has the worst severity's priority and tag, and lists up to
+// DigestMaxItems items, each its headline, facts and "ack:" and "open:"
+// URLs (ntfy's apps make URLs in a message clickable; three actions could
+// not serve ten items), then "and N more".
 func ntfyBody(p Page) ntfyMessage {
 	var lines []string
+	links := p.Links
+	sev := p.Severity
+	switch p.Kind {
+	case KindResolved:
+		lines = append(lines, Resolution(p))
+		links = Links{Open: p.Links.Open}
+	case KindDigest:
+		sev = DigestSeverity(p)
+		links = Links{}
+	}
 	for _, f := range Facts(p) {
-		lines = append(lines, f[0]+": "+cutRunes(f[1], 512))
+		if p.Kind != KindResolved || f[0] != "Lasted" {
+			lines = append(lines, f[0]+": "+cutRunes(f[1], 512))
+		}
+	}
+	if p.Kind == KindDigest {
+		shown, more := DigestShown(p)
+		for _, it := range shown {
+			lines = append(lines, "", cutRunes(Headline(it), 256), cutRunes(ItemLine(it), 256))
+			if it.Links.Acknowledge != "" {
+				lines = append(lines, "ack: "+it.Links.Acknowledge)
+			}
+			if it.Links.Open != "" {
+				lines = append(lines, "open: "+it.Links.Open)
+			}
+		}
+		if more > 0 {
+			lines = append(lines, "", More(more))
+		}
 	}
 	m := ntfyMessage{
 		Topic:    p.Address,
 		Title:    cutRunes(Headline(p), 256),
 		Message:  cutBytes(strings.Join(lines, "\n"), ntfyMaxMessage),
 		Priority: 3,
-		Click:    p.Links.Open,
+		Click:    links.Open,
 	}
-	switch p.Severity {
+	switch sev {
 	case alertgate.SeverityCritical:
 		m.Priority, m.Tags = 5, []string{"rotating_light"}
 	case alertgate.SeverityError:
@@ -152,10 +186,13 @@ func ntfyBody(p Page) ntfyMessage {
 	case alertgate.SeverityInfo:
 		m.Priority, m.Tags = 2, []string{"information_source"}
 	}
+	if p.Kind == KindResolved {
+		m.Priority, m.Tags = 2, []string{"white_check_mark"}
+	}
 	for _, a := range []ntfyAction{
-		{"view", "Acknowledge", p.Links.Acknowledge},
-		{"view", "Resolve", p.Links.Resolve},
-		{"view", "Open", p.Links.Open},
+		{"view", "Acknowledge", links.Acknowledge},
+		{"view", "Resolve", links.Resolve},
+		{"view", "Open", links.Open},
 	} {
 		if a.URL != "" {
 			m.Actions = append(m.Actions, a)

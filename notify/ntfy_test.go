@@ -44,6 +44,9 @@ func TestNtfyRequest(t *testing.T) {
 		{"links", notify.NtfyOptions{BaseURL: f.URL, Token: ntfyToken}, pushPage("ops-alerts", true)},
 		{"no-links", notify.NtfyOptions{BaseURL: f.URL, Username: "alertgate", Password: ntfyPassword}, pushPage("ops-alerts", false)},
 		// A server under a path prefix, no auth, a warning with one link.
+		{"resolved", notify.NtfyOptions{BaseURL: f.URL, Token: ntfyToken}, resolvedOf(pushPage("ops-alerts", true))},
+		{"digest", notify.NtfyOptions{BaseURL: f.URL, Token: ntfyToken}, digestOf(pushPage("ops-alerts", true), 12, true)},
+		// Must stay last: the check below reads its request.
 		{"prefix-warning", notify.NtfyOptions{BaseURL: f.URL + "/ntfy/"}, warning},
 	} {
 		n := newNtfy(t, c.o)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,12 @@ import (
 //	actions  [Acknowledge] [Resolve] [Open incident]   (link buttons)
 //
 // with a plain `text` that Slack shows in notifications and where blocks
-// cannot be shown. Incoming webhooks answer 200 "ok", or an error code as
+// cannot be shown. A resolution notice is a header "[RESOLVED] …", a
+// section "✅ Resolved after 1h 35m" with the facts, and only the Open
+// button; a digest is a header "[CRITICAL] 37 incidents need attention", a
+// context line, one section per item (up to DigestMaxItems: a headline
+// linking to the incident, its facts, Acknowledge and Open links) and
+// "and N more": at most 15 blocks, far within Block Kit's 50. Incoming webhooks answer 200 "ok", or an error code as
 // plain text: 400 invalid_payload, 403 action_prohibited, 404
 // channel_not_found, 410 channel_is_archived (all permanent), 429 with
 // Retry-After (retried after that delay), 5xx (retried). Do classifies
@@ -136,55 +142,173 @@ type (
 
 // SlackMessage is the incoming-webhook payload for p, as sent at now.
 func SlackMessage(p Page, now time.Time) any {
-	blocks := []slackBlock{{
-		Type: "header",
-		Text: &slackText{Type: "plain_text", Text: fitPlain(Headline(p), slackHeaderMax), Emoji: true},
-	}}
+	var blocks []slackBlock
+	switch p.Kind {
+	case KindResolved:
+		blocks = slackResolved(p)
+	case KindDigest:
+		blocks = slackDigest(p)
+	default:
+		blocks = slackPage(p)
+	}
+	return slackPayload{Text: slackFallback(p, now), Blocks: blocks}
+}
 
-	section := slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: slackWho(p)}}
+// slackFallback is notify.Short, escaped for mrkdwn and within
+// slackFallbackMax. Escaping can grow the text, so a digest's is built
+// from its parts: the first item's headline is cut, the count and "and N
+// more" stay.
+func slackFallback(p Page, now time.Time) string {
+	if p.Kind != KindDigest {
+		return fitMrkdwn(Short(p, now, slackFallbackMax), "", slackFallbackMax)
+	}
+	prefix, first, suffix := DigestShortParts(p)
+	prefix, suffix = fitMrkdwn(prefix, "", 100), fitMrkdwn(suffix, "", 100)
+	return prefix + fitMrkdwn(first, "", slackFallbackMax-utf16Len(prefix)-utf16Len(suffix)) + suffix
+}
+
+func slackHeader(p Page) slackBlock {
+	return slackBlock{Type: "header", Text: &slackText{Type: "plain_text", Text: fitPlain(Headline(p), slackHeaderMax), Emoji: true}}
+}
+
+// slackFields are the facts as two-column section fields, times in each
+// reader's zone; skip names facts left out.
+func slackFields(p Page, skip ...string) []slackText {
+	var fields []slackText
 	for _, f := range Facts(p) {
-		if f[0] == "Paged because" {
-			continue // the context line below says it, in smaller type
-		}
-		value := f[1]
-		if f[0] == "Since" && !p.Since.IsZero() {
-			section.Fields = append(section.Fields, slackText{Type: "mrkdwn", Text: "*Since*\n" + slackDate(p.Since, value)})
+		if slices.Contains(skip, f[0]) {
 			continue
 		}
-		section.Fields = append(section.Fields, slackText{Type: "mrkdwn", Text: fitMrkdwn(value, "*"+f[0]+"*\n", slackFieldMax)})
+		switch {
+		case f[0] == "Since" && !p.Since.IsZero():
+			fields = append(fields, slackText{Type: "mrkdwn", Text: "*Since*\n" + slackDate(p.Since, f[1])})
+		case f[0] == "Resolved" && !p.At.IsZero():
+			fields = append(fields, slackText{Type: "mrkdwn", Text: "*Resolved*\n" + slackDate(p.At, f[1])})
+		default:
+			fields = append(fields, slackText{Type: "mrkdwn", Text: fitMrkdwn(f[1], "*"+f[0]+"*\n", slackFieldMax)})
+		}
 	}
-	blocks = append(blocks, section)
+	return fields
+}
 
+func slackPage(p Page) []slackBlock {
+	// The context line below says why, in smaller type.
+	blocks := []slackBlock{
+		slackHeader(p),
+		{Type: "section", Text: &slackText{Type: "mrkdwn", Text: slackWho(p)}, Fields: slackFields(p, "Paged because")},
+	}
 	if p.Reason != "" {
 		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackElement{{
 			Type: "mrkdwn", Text: fitMrkdwn(p.Reason, "Paged because: ", slackContextMax),
 		}}})
 	}
+	if b, ok := slackButtons(p.Links); ok {
+		blocks = append(blocks, b)
+	}
+	return blocks
+}
 
+// slackResolved: no acknowledge or resolve buttons, the incident is over;
+// Block Kit has no colour, so the check mark says it.
+func slackResolved(p Page) []slackBlock {
+	blocks := []slackBlock{
+		slackHeader(p),
+		// "Lasted" is in the section's line already.
+		{Type: "section", Text: &slackText{Type: "mrkdwn", Text: ":white_check_mark: *" + Resolution(p) + "*"}, Fields: slackFields(p, "Lasted")},
+	}
+	if b, ok := slackButtons(Links{Open: p.Links.Open}); ok {
+		blocks = append(blocks, b)
+	}
+	return blocks
+}
+
+// slackItemMax bounds a digest item's headline: ten of them must read as
+// a list, not a wall.
+const slackItemMax = 200
+
+func slackDigest(p Page) []slackBlock {
+	intro := fitMrkdwn(Facts(p)[0][1], "*Incidents:* ", slackContextMax)
+	if p.User != "" {
+		intro += " · for *" + fitMrkdwn(p.User, "", 200) + "*"
+	}
+	blocks := []slackBlock{
+		slackHeader(p),
+		{Type: "context", Elements: []slackElement{{Type: "mrkdwn", Text: intro}}},
+		{Type: "divider"},
+	}
+	shown, more := DigestShown(p)
+	for _, it := range shown {
+		blocks = append(blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: slackItem(it)}})
+	}
+	if more > 0 {
+		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackElement{{Type: "mrkdwn", Text: More(more)}}})
+	}
+	return blocks
+}
+
+// slackItem is one digest item's section text: the headline (a link to
+// the incident), its facts, and its Acknowledge and Open links. A link
+// too long for the section is left out, never cut.
+func slackItem(it Page) string {
+	head := "*" + fitMrkdwn(Headline(it), "", slackItemMax) + "*"
+	if u, ok := slackLinkURL(it.Links.Open); ok {
+		head = "*<" + u + "|" + fitMrkdwn(Headline(it), "", slackItemMax) + ">*"
+	}
+	var facts []string
+	if it.Service != "" {
+		facts = append(facts, fitMrkdwn(it.Service, "", slackItemMax))
+	}
+	facts = append(facts, alertCount(it.AlertCount))
+	if !it.Since.IsZero() {
+		facts = append(facts, "since "+slackDate(it.Since, factTime(it.Since)))
+	}
+	facts = append(facts, "#"+fitMrkdwn(it.Incident, "", 100))
+	text := head + "\n" + strings.Join(facts, " · ")
+	var links []string
+	for _, l := range []struct{ label, url string }{{"Acknowledge", it.Links.Acknowledge}, {"Open", it.Links.Open}} {
+		if u, ok := slackLinkURL(l.url); ok {
+			links = append(links, "<"+u+"|"+l.label+">")
+		}
+	}
+	if line := strings.Join(links, " · "); line != "" && utf16Len(text)+1+utf16Len(line) <= slackSectionMax {
+		text += "\n" + line
+	}
+	return text
+}
+
+// slackLinkURL makes u safe inside <url|text>: "&" is written &amp; as
+// everywhere in mrkdwn (Slack itself sends link URLs so), and the
+// characters that would end the link early are percent-encoded. ok is false for no URL, or one
+// so long that two of them and a headline could pass the section limit.
+func slackLinkURL(u string) (string, bool) {
+	if u == "" || utf16Len(u) > slackSectionMax/3 {
+		return "", false
+	}
+	return strings.NewReplacer("&", "&amp;", "|", "%7C", "<", "%3C", ">", "%3E", " ", "%20").Replace(u), true
+}
+
+// slackButtons is the actions block of link buttons for l's links.
+func slackButtons(l Links) (slackBlock, bool) {
 	var buttons []slackElement
-	for _, l := range []struct{ id, label, url, style string }{
-		{"acknowledge", "Acknowledge", p.Links.Acknowledge, "primary"},
-		{"resolve", "Resolve", p.Links.Resolve, ""},
-		{"open", "Open incident", p.Links.Open, ""},
+	for _, b := range []struct{ id, label, url, style string }{
+		{"acknowledge", "Acknowledge", l.Acknowledge, "primary"},
+		{"resolve", "Resolve", l.Resolve, ""},
+		{"open", "Open incident", l.Open, ""},
 	} {
 		// A cut URL would lead nowhere: drop a button whose URL is over
 		// Slack's limit rather than have Slack refuse the whole page.
-		if l.url == "" || utf16Len(l.url) > slackURLMax {
+		if b.url == "" || utf16Len(b.url) > slackURLMax {
 			continue
 		}
 		buttons = append(buttons, slackElement{
 			Type:     "button",
-			Text:     slackText{Type: "plain_text", Text: fitPlain(l.label, slackButtonMax)},
-			ActionID: l.id,
-			URL:      l.url,
-			Style:    l.style,
+			Text:     slackText{Type: "plain_text", Text: fitPlain(b.label, slackButtonMax)},
+			ActionID: b.id,
+			URL:      b.url,
+			Style:    b.style,
 		})
 	}
-	if len(buttons) > 0 {
-		blocks = append(blocks, slackBlock{Type: "actions", Elements: buttons})
-	}
-
-	return slackPayload{Text: fitMrkdwn(Short(p, now, slackFallbackMax), "", slackFallbackMax), Blocks: blocks}
+	return slackBlock{Type: "actions", Elements: buttons}, len(buttons) > 0
 }
 
 // slackWho is the section's line: severity, who is paged, and where in

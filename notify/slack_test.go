@@ -23,13 +23,18 @@ func newTestSlack(t *testing.T, url string) *notify.Slack {
 
 func TestSlackRequestGolden(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		links bool
-	}{{"page.golden", true}, {"page-nolinks.golden", false}} {
+		name string
+		page notify.Page
+	}{
+		{"page.golden", hookPage(true)},
+		{"page-nolinks.golden", hookPage(false)},
+		{"resolved.golden", resolvedOf(hookPage(true))},
+		{"digest.golden", digestOf(hookPage(true), 12, true)},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, got := hookServer(t, answerOK)
 			s := newTestSlack(t, srv.URL+"/services/T0001/B0001/XXXXXXXX")
-			if retry, err := s.Notify(t.Context(), hookPage(c.links)); err != nil {
+			if retry, err := s.Notify(t.Context(), c.page); err != nil {
 				t.Fatalf("Notify = %v, %v", retry, err)
 			}
 			checkGolden(t, "slack/"+c.name, received(t, got).render())

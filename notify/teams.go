@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -108,25 +109,42 @@ const teamsMaxText = 1000
 // TeamsMessage is the body Teams posts for p: the message envelope
 // Workflows expects, holding one Adaptive Card (v1.4, as in Microsoft's
 // Workflows examples; nothing here needs a later version).
+//
+// A page is the headline (coloured by severity), its facts and
+// Acknowledge / Resolve / Open buttons. A resolution notice is the
+// headline in green ("Good"), "Resolved after …", its facts and only an
+// Open button. A digest is the headline (coloured by the worst severity),
+// the count by severity, one container per item (up to DigestMaxItems:
+// headline, facts, Acknowledge and Open links) and "and N more".
 func TeamsMessage(p Page) any {
-	facts := make([]teamsFact, 0, 5)
-	for _, f := range Facts(p) {
-		facts = append(facts, teamsFact{Title: f[0], Value: teamsText(f[1])})
-	}
 	card := teamsCard{
 		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
 		Type:    "AdaptiveCard",
 		Version: "1.4",
-		Body: []any{
-			teamsTextBlock{Type: "TextBlock", Text: teamsText(Headline(p)), Weight: "Bolder", Size: "Medium", Color: teamsColor(p.Severity), Wrap: true},
-			teamsFactSet{Type: "FactSet", Facts: facts},
-		},
 		MSTeams: teamsWidth{Width: "Full"},
 	}
+	links := p.Links
+	switch p.Kind {
+	case KindResolved:
+		card.Body = []any{
+			teamsTextBlock{Type: "TextBlock", Text: teamsText(Headline(p)), Weight: "Bolder", Size: "Medium", Color: "Good", Wrap: true},
+			teamsTextBlock{Type: "TextBlock", Text: teamsText(Resolution(p)), Wrap: true},
+			teamsFacts(p, "Lasted"),
+		}
+		links = Links{Open: p.Links.Open}
+	case KindDigest:
+		card.Body = teamsDigest(p)
+		links = Links{}
+	default:
+		card.Body = []any{
+			teamsTextBlock{Type: "TextBlock", Text: teamsText(Headline(p)), Weight: "Bolder", Size: "Medium", Color: teamsColor(p.Severity), Wrap: true},
+			teamsFacts(p),
+		}
+	}
 	for _, l := range []struct{ title, url string }{
-		{"Acknowledge", p.Links.Acknowledge},
-		{"Resolve", p.Links.Resolve},
-		{"Open", p.Links.Open},
+		{"Acknowledge", links.Acknowledge},
+		{"Resolve", links.Resolve},
+		{"Open", links.Open},
 	} {
 		if l.url != "" {
 			card.Actions = append(card.Actions, teamsAction{Type: "Action.OpenUrl", Title: l.title, URL: l.url})
@@ -136,6 +154,54 @@ func TeamsMessage(p Page) any {
 		Type:        "message",
 		Attachments: []teamsAttachment{{ContentType: "application/vnd.microsoft.card.adaptive", Content: card}},
 	}
+}
+
+func teamsFacts(p Page, skip ...string) teamsFactSet {
+	facts := make([]teamsFact, 0, 6)
+	for _, f := range Facts(p) {
+		if !slices.Contains(skip, f[0]) {
+			facts = append(facts, teamsFact{Title: f[0], Value: teamsText(f[1])})
+		}
+	}
+	return teamsFactSet{Type: "FactSet", Facts: facts}
+}
+
+// Bounds of a digest item, so ten of them stay far below the ~28 KB a
+// card may have: a headline of 200 characters, links of 500 (a longer one
+// is left out, never cut).
+const (
+	teamsItemMax     = 200
+	teamsItemLinkMax = 500
+)
+
+func teamsDigest(p Page) []any {
+	body := []any{
+		teamsTextBlock{Type: "TextBlock", Text: teamsText(Headline(p)), Weight: "Bolder", Size: "Medium", Color: teamsColor(DigestSeverity(p)), Wrap: true},
+		teamsTextBlock{Type: "TextBlock", Text: "Incidents: " + Facts(p)[0][1], IsSubtle: true, Wrap: true},
+	}
+	shown, more := DigestShown(p)
+	for _, it := range shown {
+		items := []any{
+			teamsTextBlock{Type: "TextBlock", Text: cutRunes(teamsText(Headline(it)), teamsItemMax), Weight: "Bolder", Color: teamsColor(it.Severity), Wrap: true},
+			teamsTextBlock{Type: "TextBlock", Text: cutRunes(teamsText(ItemLine(it)), teamsMaxText), IsSubtle: true, Spacing: "None", Wrap: true},
+		}
+		var links []string
+		for _, l := range []struct{ label, url string }{{"Acknowledge", it.Links.Acknowledge}, {"Open", it.Links.Open}} {
+			if l.url != "" && len(l.url) <= teamsItemLinkMax {
+				// Card markdown links end at the first ")", as Discord's
+				// do: the same encoding keeps them whole.
+				links = append(links, "["+l.label+"]("+discordLinkURL(l.url)+")")
+			}
+		}
+		if len(links) > 0 {
+			items = append(items, teamsTextBlock{Type: "TextBlock", Text: strings.Join(links, " · "), Spacing: "None", Wrap: true})
+		}
+		body = append(body, teamsContainer{Type: "Container", Separator: true, Items: items})
+	}
+	if more > 0 {
+		body = append(body, teamsTextBlock{Type: "TextBlock", Text: More(more), IsSubtle: true, Separator: true, Wrap: true})
+	}
+	return body
 }
 
 // teamsColor is the headline's colour: the Adaptive Card palette has no
@@ -194,12 +260,21 @@ type teamsWidth struct {
 }
 
 type teamsTextBlock struct {
-	Type   string `json:"type"`
-	Text   string `json:"text"`
-	Weight string `json:"weight,omitempty"`
-	Size   string `json:"size,omitempty"`
-	Color  string `json:"color,omitempty"`
-	Wrap   bool   `json:"wrap"`
+	Type      string `json:"type"`
+	Text      string `json:"text"`
+	Weight    string `json:"weight,omitempty"`
+	Size      string `json:"size,omitempty"`
+	Color     string `json:"color,omitempty"`
+	IsSubtle  bool   `json:"isSubtle,omitempty"`
+	Spacing   string `json:"spacing,omitempty"`
+	Separator bool   `json:"separator,omitempty"`
+	Wrap      bool   `json:"wrap"`
+}
+
+type teamsContainer struct {
+	Type      string `json:"type"`
+	Separator bool   `json:"separator,omitempty"`
+	Items     []any  `json:"items"`
 }
 
 type teamsFactSet struct {

@@ -205,6 +205,8 @@ func TestTeamsGolden(t *testing.T) {
 	}{
 		{"with-links", chatPage()},
 		{"without-links", page("42", "alice")},
+		{"resolved", resolvedOf(chatPage())},
+		{"digest", digestOf(chatPage(), 12, true)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newChatHookServer(t, chatAnswer(http.StatusAccepted, nil, ""))

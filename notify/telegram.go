@@ -145,38 +145,100 @@ func telegramChat(addr string) (any, error) {
 // and a preview would fetch them), and the links as a row of URL buttons.
 // Telegram refuses buttons whose URL it cannot reach as a public address
 // (localhost, a bare host name); such links go in the text instead.
+//
+// A resolution notice adds "✅ Resolved after …" and has only the Open
+// link. A digest lists up to DigestMaxItems items, each its headline
+// (linked to the incident) and facts and an Acknowledge link in the text
+// (a keyboard of 20 buttons would bury the chat), then "and N more".
 func telegramBody(p Page, chat any) telegramMessage {
+	m := telegramMessage{ChatID: chat, ParseMode: "HTML", LinkPreviewOptions: telegramLinkPreview{IsDisabled: true}}
+	if p.Kind == KindDigest {
+		m.Text = telegramDigest(p)
+		return m
+	}
 	var b strings.Builder
 	b.WriteString("<b>" + telegramEscape(cutRunes(Headline(p), 512)) + "</b>")
-	for _, f := range Facts(p) {
-		b.WriteString("\n" + telegramEscape(f[0]) + ": " + telegramEscape(cutRunes(f[1], 512)))
+	links := p.Links
+	if p.Kind == KindResolved {
+		b.WriteString("\n✅ " + telegramEscape(Resolution(p)))
+		links = Links{Open: p.Links.Open}
 	}
-	links := []telegramButton{
-		{"Acknowledge", p.Links.Acknowledge},
-		{"Resolve", p.Links.Resolve},
-		{"Open", p.Links.Open},
+	for _, f := range Facts(p) {
+		if p.Kind == KindResolved && f[0] == "Lasted" {
+			continue
+		}
+		b.WriteString("\n" + telegramEscape(f[0]) + ": " + telegramEscape(cutRunes(f[1], 512)))
 	}
 	var row []telegramButton
 	buttons := true
-	for _, l := range links {
+	for _, l := range []telegramButton{
+		{"Acknowledge", links.Acknowledge},
+		{"Resolve", links.Resolve},
+		{"Open", links.Open},
+	} {
 		if l.URL != "" {
 			row = append(row, l)
 			buttons = buttons && publicURL(l.URL)
 		}
 	}
-	m := telegramMessage{ChatID: chat, ParseMode: "HTML", LinkPreviewOptions: telegramLinkPreview{IsDisabled: true}}
 	switch {
 	case len(row) > 0 && buttons:
 		m.ReplyMarkup = &telegramReplyMarkup{InlineKeyboard: [][]telegramButton{row}}
 	case len(row) > 0:
 		var as []string
 		for _, l := range row {
-			as = append(as, `<a href="`+telegramEscape(l.URL)+`">`+l.Text+"</a>")
+			as = append(as, telegramLink(l.URL, l.Text))
 		}
 		b.WriteString("\n\n" + strings.Join(as, " · "))
 	}
 	m.Text = b.String()
 	return m
+}
+
+func telegramLink(url, text string) string {
+	return `<a href="` + telegramEscape(url) + `">` + text + "</a>"
+}
+
+// Telegram counts a message's 4096 characters after entity parsing: a
+// digest keeps to telegramDigestMax of them, each item's headline and
+// facts cut to telegramItemMax.
+const (
+	telegramDigestMax = 4000
+	telegramItemMax   = 160
+)
+
+func telegramDigest(p Page) string {
+	head := cutRunes(Headline(p), 512)
+	intro := "Incidents: " + Facts(p)[0][1]
+	var b strings.Builder
+	b.WriteString("<b>" + telegramEscape(head) + "</b>\n" + telegramEscape(intro))
+	plain := runeLen(head) + 1 + runeLen(intro)
+	shown, more := DigestShown(p)
+	for i, it := range shown {
+		title := cutRunes(Headline(it), telegramItemMax)
+		line := cutRunes(ItemLine(it), telegramItemMax)
+		n := 2 + runeLen(title) + 1 + runeLen(line)
+		item := "\n\n<b>" + telegramEscape(title) + "</b>"
+		if it.Links.Open != "" {
+			item = "\n\n<b>" + telegramLink(it.Links.Open, telegramEscape(title)) + "</b>"
+		}
+		item += "\n" + telegramEscape(line)
+		if it.Links.Acknowledge != "" {
+			item += " · " + telegramLink(it.Links.Acknowledge, "Acknowledge")
+			n += len(" · Acknowledge")
+		}
+		// Room for this item and the "and N more" line after it.
+		if plain+n+20 > telegramDigestMax {
+			more += len(shown) - i
+			break
+		}
+		b.WriteString(item)
+		plain += n
+	}
+	if more > 0 {
+		b.WriteString("\n\n" + More(more))
+	}
+	return b.String()
 }
 
 // telegramEscape escapes what Telegram's HTML parse mode reads as markup:

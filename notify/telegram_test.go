@@ -40,6 +40,9 @@ func TestTelegramRequest(t *testing.T) {
 		{"no-links", pushPage("-1001234567890", false)},
 		// Telegram refuses URL buttons to local addresses: the links go
 		// in the text.
+		{"resolved", resolvedOf(pushPage("-1001234567890", true))},
+		{"digest", digestOf(pushPage("-1001234567890", true), 12, true)},
+		// Must stay last: the checks below read the local links' request.
 		{"local-links", local},
 	} {
 		if retry, err := n.Notify(context.Background(), c.page); err != nil {

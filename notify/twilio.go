@@ -35,8 +35,9 @@ type TwilioOptions struct {
 	Now func() time.Time
 }
 
-// Twilio sends each page as one SMS: the short text and the acknowledge
-// link, in one 160-character GSM-7 segment whenever that can be done.
+// Twilio sends each page as one SMS: the short text, the acknowledge link
+// and the reply hint, in one 160-character GSM-7 segment whenever that can
+// be done; notices and digests likewise (SMSBody).
 type Twilio struct {
 	o        TwilioOptions
 	endpoint string
@@ -157,28 +158,99 @@ const (
 	smsMinText = 40
 )
 
-// SMSBody is the SMS for p: notify.Short, then the acknowledge link (or,
-// without one, the open link) on its own line as "ack: URL". The text is
-// transliterated to GSM-7 where it can be (" · " → " - ", "…" → "...",
-// curly quotes, dashes, common accents), so an ASCII or Western title
-// fits 160 characters; a title GSM-7 cannot carry (Cyrillic, CJK, emoji)
-// makes it a 70-unit UCS-2 segment, and the text is cut to fit. Only a
-// link too long to leave smsMinText of text makes a second segment.
+// SMSBody is the SMS for p, one segment whenever it can be.
+//
+// A page is notify.Short, then the acknowledge link (or, without one, the
+// open link) on its own line as "ack: URL", then, when the page has a
+// reply code, "Reply 1a ack, 1r resolve". The text is transliterated to
+// GSM-7 where it can be (" · " → " - ", "…" → "...", curly quotes,
+// dashes, common accents), so an ASCII or Western title fits 160
+// characters; a title GSM-7 cannot carry (Cyrillic, CJK, emoji) makes it
+// a 70-unit UCS-2 segment. To fit, the title is cut first (the service,
+// alert count, age and incident stay); only when that leaves too little
+// is the whole text cut. With a reply code, a link too long for one
+// segment is left out (the reply does what it would); without one, only
+// a link too long to leave smsMinText of text makes a second segment.
+//
+// A resolution notice is "[RESOLVED] <title> - db - lasted 1h 35m - #42"
+// and its open link when both fit one segment. A digest is "37 incidents
+// need you: [CRITICAL] Disk full... and 36 more", its first item's title
+// cut to fit; it carries no link (one link would stand for one of many).
 func SMSBody(p Page, now time.Time) string {
-	var link string
+	switch p.Kind {
+	case KindDigest:
+		prefix, first, suffix := DigestShortParts(p)
+		body, _ := smsCompose(toGSM7(prefix+first), toGSM7(suffix), "")
+		return body
+	case KindResolved:
+		head, tail := shortParts(p, now)
+		head, tail = toGSM7(head), toGSM7(tail)
+		if p.Links.Open != "" {
+			if body, one := smsCompose(head, tail, "\nopen: "+p.Links.Open); one {
+				return body
+			}
+		}
+		body, _ := smsCompose(head, tail, "")
+		return body
+	}
+	var link, reply string
 	switch {
 	case p.Links.Acknowledge != "":
 		link = "\nack: " + p.Links.Acknowledge
 	case p.Links.Open != "":
 		link = "\nopen: " + p.Links.Open
 	}
-	text := toGSM7(Short(p, now, 1000))
+	if c := smsReplyCode(p.ReplyCode); c != "" {
+		reply = "\nReply " + c + "a ack, " + c + "r resolve"
+	}
+	head, tail := shortParts(p, now)
+	head, tail = toGSM7(head), toGSM7(tail)
+	body, one := smsCompose(head, tail, link+reply)
+	if !one && link != "" && reply != "" {
+		body, _ = smsCompose(head, tail, reply)
+	}
+	return body
+}
+
+// smsMinTitle is the least of the headline ("[CRITICAL] " and a few
+// letters) worth keeping when the title is cut first; with less room the
+// whole text is cut instead.
+const smsMinTitle = 20
+
+// smsCompose is head+tail+suffix, cut to one segment when it can be:
+// the head (the title) first, then the whole text; suffix (links, the
+// reply hint) is never cut, and the text keeps at least smsMinText units.
+// one reports whether the result is one segment.
+func smsCompose(head, tail, suffix string) (body string, one bool) {
 	limit := gsm7Segment
-	if !isGSM7(text + link) {
+	if !isGSM7(head + tail + suffix) {
 		limit = ucs2Segment
 	}
-	room := max(limit-smsUnits(link), smsMinText)
-	return cutSMS(text, room) + link
+	room := limit - smsUnits(suffix)
+	text := head + tail
+	switch {
+	case smsUnits(text) <= room:
+	case room-smsUnits(tail) >= smsMinTitle:
+		text = cutSMS(head, room-smsUnits(tail)) + tail
+	default:
+		text = cutSMS(text, max(room, smsMinText))
+	}
+	body = text + suffix
+	return body, smsUnits(body) <= limit
+}
+
+// smsReplyCode is the reply code as it can appear in an SMS: letters and
+// digits only, so it is GSM-7 and cannot be read as something else.
+func smsReplyCode(c string) string {
+	if len(c) > 8 {
+		return ""
+	}
+	for _, r := range c {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return ""
+		}
+	}
+	return c
 }
 
 // cutSMS cuts s to at most room units, marking a cut with "..." (GSM-7)

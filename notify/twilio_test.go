@@ -218,23 +218,51 @@ func newTwilio(t *testing.T, base string, o notify.TwilioOptions) *notify.Twilio
 
 var twilioHeaders = []string{"Content-Type", "Accept", "Authorization", "X-Alertgate-Idempotency-Key"}
 
+// withReply is p with SMS replies on (code "1").
+func withReply(p notify.Page) notify.Page {
+	p.ReplyCode = "1"
+	return p
+}
+
+// longTitled is p with a title far too long for one segment.
+func longTitled(p notify.Page) notify.Page {
+	p.Title = "Disk usage above 95% on every node of the primary PostgreSQL cluster in eu-west-1 (db-1, db-2, db-3), writes failing since the nightly vacuum"
+	return p
+}
+
 func TestTwilioRequest(t *testing.T) {
 	f := newPushFake(t)
+	to := "+15558675310"
 	for _, c := range []struct {
-		name  string
-		links bool
-		o     notify.TwilioOptions
+		name string
+		page notify.Page
+		o    notify.TwilioOptions
 	}{
-		{"links", true, notify.TwilioOptions{}},
-		{"no-links", false, notify.TwilioOptions{}},
-		{"messaging-service", true, notify.TwilioOptions{AccountSID: twilioSID, AuthToken: twilioToken,
+		{"links", pushPage(to, true), notify.TwilioOptions{}},
+		{"no-links", pushPage(to, false), notify.TwilioOptions{}},
+		{"reply-code", withReply(pushPage(to, true)), notify.TwilioOptions{}},
+		{"reply-code-no-links", withReply(pushPage(to, false)), notify.TwilioOptions{}},
+		{"long-title", withReply(longTitled(pushPage(to, true))), notify.TwilioOptions{}},
+		{"resolved", resolvedOf(pushPage(to, true)), notify.TwilioOptions{}},
+		{"digest", digestOf(pushPage(to, true), 12, true), notify.TwilioOptions{}},
+		// Must stay last: the check below reads its request.
+		{"messaging-service", pushPage(to, true), notify.TwilioOptions{AccountSID: twilioSID, AuthToken: twilioToken,
 			MessagingServiceSID: "MG0123456789abcdef0123456789abcdef"}},
 	} {
 		n := newTwilio(t, f.URL, c.o)
-		if retry, err := n.Notify(context.Background(), pushPage("+15558675310", c.links)); err != nil {
+		if retry, err := n.Notify(context.Background(), c.page); err != nil {
 			t.Fatalf("%s: retry %v, %v", c.name, retry, err)
 		}
 		checkGolden(t, filepath.Join("twilio", c.name+".golden"), []byte(f.last(t).golden(twilioHeaders...)))
+		form, err := url.ParseQuery(f.last(t).Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every one of these is GSM-7 (ASCII here) and one segment.
+		body := form.Get("Body")
+		if septets := len(body) + strings.Count(body, "[") + strings.Count(body, "]"); septets > 160 || strings.ContainsFunc(body, func(r rune) bool { return r > 0x7e }) {
+			t.Errorf("%s: %d septets %q, want one GSM-7 segment", c.name, septets, body)
+		}
 	}
 	form, err := url.ParseQuery(f.last(t).Body)
 	if err != nil || form.Get("To") != "+15558675310" || form.Get("From") != "" ||
@@ -342,8 +370,9 @@ func TestSMSBody(t *testing.T) {
 
 	p.Title = strings.Repeat("Disk full ", 30)
 	got = notify.SMSBody(p, pushNow)
-	if len(got) > 160 || len(got) < 155 || !strings.HasSuffix(got, "full...\nack: https://alertgate.example.com/a/tok-ack") || !strings.HasPrefix(got, "[CRITICAL] Disk full Disk") {
-		t.Errorf("a long title: %d characters %q, want up to 160 ending in the link", len(got), got)
+	// The title is cut first: the facts after it stay.
+	if len(got) > 160 || len(got) < 155 || !strings.HasSuffix(got, "... - db - 3 alerts - for 12m - #42\nack: https://alertgate.example.com/a/tok-ack") || !strings.HasPrefix(got, "[CRITICAL] Disk full Disk") {
+		t.Errorf("a long title: %d characters %q, want up to 160, the title cut, ending in the facts and the link", len(got), got)
 	}
 
 	// UCS-2: 70 units a segment. The link leaves less than the 40 units
@@ -357,8 +386,8 @@ func TestSMSBody(t *testing.T) {
 	noLink := p
 	noLink.Links = notify.Links{}
 	got = notify.SMSBody(noLink, pushNow)
-	if n := utf16Units(got); n > 70 || n < 65 || !strings.HasSuffix(got, "…") {
-		t.Errorf("a Cyrillic title without links: %d UCS-2 units %q, want up to 70", n, got)
+	if n := utf16Units(got); n > 70 || n < 65 || !strings.HasSuffix(got, "… - db - 3 alerts - for 12m - #42") {
+		t.Errorf("a Cyrillic title without links: %d UCS-2 units %q, want up to 70, the title cut", n, got)
 	}
 
 	p.Links = notify.Links{Open: "https://alertgate.example.com/i/42"}
@@ -405,7 +434,7 @@ func TestSMSBodyCountsWideCharacters(t *testing.T) {
 	p.Title = strings.Repeat("{x}", 60)
 	got := notify.SMSBody(p, pushNow)
 	septets := len(got) + strings.Count(got, "{") + strings.Count(got, "}")
-	if septets > 160 || septets < 150 || !strings.HasSuffix(got, "...") {
+	if septets > 160 || septets < 150 || !strings.HasSuffix(got, "... - db - 3 alerts - for 12m - #42") {
 		t.Errorf("extension characters: %d septets %q, want up to 160", septets, got)
 	}
 }

@@ -179,10 +179,46 @@ type WebhookBody struct {
 	// Links are omitted when alertgate has no public URL; each link is
 	// omitted when empty.
 	Links *WebhookLinks `json:"links,omitempty"`
-	// PagedAt is when the escalation step made the page; SentAt is when
-	// this attempt was sent (it changes on a retry, the key does not).
+	// PagedAt is when the escalation step made the page (for a notice,
+	// when the incident resolved; for a digest, when it was made); SentAt
+	// is when this attempt was sent (it changes on a retry, the key does
+	// not).
 	PagedAt time.Time `json:"paged_at"`
 	SentAt  time.Time `json:"sent_at"`
+
+	// Kind is what the message is: "page" (asks someone to act),
+	// "resolved" (a paged incident resolved: Links carry only open) or
+	// "digest" (Items stand for many pages to this contact). Receivers
+	// that predate it saw only pages.
+	Kind string `json:"kind"`
+	// DurationSeconds is how long a resolved incident lasted (since to
+	// paged_at); omitted unless Kind is "resolved" and both are known.
+	DurationSeconds *int64 `json:"duration_seconds,omitempty"`
+	// Items are a digest's pages, most urgent first, every one of them
+	// (a receiver dedupes by each item's idempotency_key); omitted unless
+	// Kind is "digest". For a digest the top-level fields describe the
+	// digest: its own key, the worst severity of its items, a title such
+	// as "37 incidents need attention", alert_count summed over items.
+	Items []WebhookItem `json:"items,omitempty"`
+}
+
+// WebhookItem is one page a digest stands for: the fields of a page
+// body, without the envelope (version, sent_at) or the digest's kind.
+type WebhookItem struct {
+	IdempotencyKey string        `json:"idempotency_key"`
+	IncidentID     string        `json:"incident_id"`
+	Title          string        `json:"title"`
+	Severity       string        `json:"severity"`
+	Service        string        `json:"service"`
+	AlertCount     int           `json:"alert_count"`
+	Since          *time.Time    `json:"since,omitempty"`
+	Policy         string        `json:"policy"`
+	Step           int           `json:"step"`
+	Repeat         int           `json:"repeat"`
+	User           string        `json:"user"`
+	Reason         string        `json:"reason"`
+	Links          *WebhookLinks `json:"links,omitempty"`
+	PagedAt        time.Time     `json:"paged_at"`
 }
 
 // WebhookLinks are the page's links for people.
@@ -202,22 +238,73 @@ func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
 		Severity:       string(p.Severity),
 		Service:        p.Service,
 		AlertCount:     p.AlertCount,
+		Since:          webhookSince(p.Since),
 		Policy:         p.Policy,
 		Step:           p.Step,
 		Repeat:         p.Repeat,
 		User:           p.User,
 		Reason:         p.Reason,
+		Links:          webhookLinks(p.Links),
 		PagedAt:        p.At.UTC(),
 		SentAt:         sentAt.UTC(),
+		Kind:           string(KindPage),
 	}
-	if !p.Since.IsZero() {
-		since := p.Since.UTC()
-		b.Since = &since
-	}
-	if p.Links != (Links{}) {
-		b.Links = &WebhookLinks{Acknowledge: p.Links.Acknowledge, Resolve: p.Links.Resolve, Open: p.Links.Open}
+	switch p.Kind {
+	case KindResolved:
+		b.Kind = string(KindResolved)
+		// A notice asks nothing: only the way to look at the incident.
+		b.Links = webhookLinks(Links{Open: p.Links.Open})
+		if d, ok := Lasted(p); ok {
+			secs := int64(d / time.Second)
+			b.DurationSeconds = &secs
+		}
+	case KindDigest:
+		b.Kind = string(KindDigest)
+		b.Severity = string(DigestSeverity(p))
+		if b.Title == "" {
+			b.Title = strings.TrimPrefix(Headline(p), "["+strings.ToUpper(b.Severity)+"] ")
+		}
+		if b.AlertCount == 0 {
+			for _, it := range p.Items {
+				b.AlertCount += it.AlertCount
+			}
+		}
+		b.Items = make([]WebhookItem, 0, len(p.Items))
+		for _, it := range p.Items {
+			b.Items = append(b.Items, WebhookItem{
+				IdempotencyKey: it.Key,
+				IncidentID:     it.Incident,
+				Title:          it.Title,
+				Severity:       string(it.Severity),
+				Service:        it.Service,
+				AlertCount:     it.AlertCount,
+				Since:          webhookSince(it.Since),
+				Policy:         it.Policy,
+				Step:           it.Step,
+				Repeat:         it.Repeat,
+				User:           it.User,
+				Reason:         it.Reason,
+				Links:          webhookLinks(it.Links),
+				PagedAt:        it.At.UTC(),
+			})
+		}
 	}
 	return b
+}
+
+func webhookSince(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func webhookLinks(l Links) *WebhookLinks {
+	if l == (Links{}) {
+		return nil
+	}
+	return &WebhookLinks{Acknowledge: l.Acknowledge, Resolve: l.Resolve, Open: l.Open}
 }
 
 // Notify POSTs p. The receiver should answer 2xx once it has the page;

@@ -222,9 +222,14 @@ func newTestWebhook(t *testing.T, o notify.WebhookOptions) *notify.Webhook {
 
 func TestWebhookRequestGolden(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		links bool
-	}{{"page.golden", true}, {"page-nolinks.golden", false}} {
+		name string
+		page notify.Page
+	}{
+		{"page.golden", hookPage(true)},
+		{"page-nolinks.golden", hookPage(false)},
+		{"resolved.golden", resolvedOf(hookPage(true))},
+		{"digest.golden", digestOf(hookPage(true), 12, true)},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, got := hookServer(t, answerOK)
 			w := newTestWebhook(t, notify.WebhookOptions{
@@ -232,7 +237,7 @@ func TestWebhookRequestGolden(t *testing.T) {
 				Secrets: []string{"current-secret", "previous-secret"},
 				Headers: map[string]string{"x-team": "payments", "Authorization": "Bearer gateway-token"},
 			})
-			if retry, err := w.Notify(t.Context(), hookPage(c.links)); err != nil {
+			if retry, err := w.Notify(t.Context(), c.page); err != nil {
 				t.Fatalf("Notify = %v, %v", retry, err)
 			}
 			checkGolden(t, "webhook/"+c.name, received(t, got).render())
