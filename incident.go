@@ -132,6 +132,11 @@ type PageEntry struct {
 	Error string `json:"error,omitempty"`
 	// Attempts counts delivery attempts (delivery entries only).
 	Attempts int `json:"attempts,omitempty"`
+	// Kind is "resolved" for a resolution notice; empty for a page.
+	Kind string `json:"kind,omitempty"`
+	// Digest, on a page_delivered entry, is how many pages the digest
+	// message that carried this one stood for (0: it went alone).
+	Digest int `json:"digest,omitempty"`
 }
 
 // IncidentFilter selects incidents to list. Zero fields select everything.

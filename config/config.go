@@ -30,6 +30,7 @@ type Config struct {
 	Escalation Escalation `yaml:"escalation"`
 	// Delivery tunes the loop that hands pages to notifiers.
 	Delivery Delivery `yaml:"delivery"`
+	Links    Links    `yaml:"links"`
 
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
@@ -103,14 +104,28 @@ type Escalation struct {
 
 // Delivery tunes page delivery from the outbox.
 type Delivery struct {
-	// ClaimAfter: a page read by a replica that then died or stalled (or
-	// whose delivery failed and may be retried) is taken over by any
-	// replica after this long; it is also the pause between attempts.
+	// ClaimAfter: a page read by a replica that then died or stalled is
+	// taken over by any replica after this long.
 	ClaimAfter time.Duration `yaml:"claim_after"`
 	// MaxAttempts caps deliveries of one page before it is recorded failed.
 	MaxAttempts int `yaml:"max_attempts"`
 	// PollInterval is how often each replica looks for pages to deliver.
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// RetryInitial is the pause after a first failed attempt, doubling
+	// per attempt up to RetryMax, jittered, never shorter than a target's
+	// Retry-After.
+	RetryInitial time.Duration `yaml:"retry_initial"`
+	RetryMax     time.Duration `yaml:"retry_max"`
+	// GiveUpAfter bounds how long a page waits for one contact (retries,
+	// throttling, an open breaker) before it is dead-lettered and fails
+	// over to the next contact, then the next step.
+	GiveUpAfter time.Duration `yaml:"give_up_after"`
+	// BreakerFailures failures in a row open a target's breaker for
+	// BreakerOpenFor, then one probe decides.
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerOpenFor  time.Duration `yaml:"breaker_open_for"`
+	// PerTarget bounds the deliveries to one target at once.
+	PerTarget int `yaml:"per_target"`
 }
 
 // Integration types.

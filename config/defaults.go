@@ -69,6 +69,8 @@ func (c *Config) applyBaseDefaults() {
 	setIfZero(&c.Delivery.ClaimAfter, DefaultDeliveryClaimAfter)
 	setIfZero(&c.Delivery.MaxAttempts, DefaultDeliveryMaxAttempts)
 	setIfZero(&c.Delivery.PollInterval, DefaultDeliveryPoll)
+	c.Delivery.applyDefaults()
+	c.applyLinkDefaults()
 }
 
 // applyDerivedDefaults sets the defaults that depend on other fields or

@@ -387,6 +387,11 @@ func TestValidateBuiltInCode(t *testing.T) {
 		"delivery.claim_after: must be at least 100ms (default 30s)",
 		"delivery.max_attempts: must be at least 1 (default 5)",
 		"delivery.poll_interval: must be at least 10ms (default 250ms)",
+		"delivery.retry_initial: must be at least 10ms (default 2s)",
+		"delivery.give_up_after: must be at least 1s (default 5m0s)",
+		"delivery.breaker_failures: must be at least 1 (default 5)",
+		"delivery.breaker_open_for: must be at least 100ms (default 30s)",
+		"delivery.per_target: must be at least 1 (default 4)",
 		`routes[0].group_by: "..." (all labels) must be the only entry`,
 	}, "\n")
 	if got := err.Error(); got != want {

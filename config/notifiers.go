@@ -52,6 +52,9 @@ type Notifier struct {
 	AuthToken     Secret `yaml:"auth_token"`
 	AuthTokenFile string `yaml:"auth_token_file"`
 	From          string `yaml:"from"`
+	// Replies: false turns SMS reply codes off (twilio only; on by
+	// default when public_url is set). See RepliesOn.
+	Replies *bool `yaml:"replies"`
 
 	// BotToken is a Telegram bot's token.
 	BotToken     Secret `yaml:"bot_token"`
@@ -63,6 +66,11 @@ type Notifier struct {
 
 	// Timeout bounds one delivery. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
+
+	// RateLimit overrides the type's default rate limit (DefaultLimits);
+	// DigestAfter its digest threshold (0: no digests). See Limits.
+	RateLimit   *RateLimit `yaml:"rate_limit"`
+	DigestAfter *int       `yaml:"digest_after"`
 }
 
 // SMTP is a mail server alertgate sends through.
@@ -105,6 +113,7 @@ func (c *Config) validateNotifiers(ps *problems) {
 		if n.Timeout < 0 {
 			ps.add(p+".timeout", "must not be negative (default %v)", DefaultNotifierTimeout)
 		}
+		n.validateLimits(ps, p)
 		switch n.Type {
 		case NotifierWebhook, NotifierSlack, NotifierTeams, NotifierDiscord:
 			if n.URL == "" && n.URLFile == "" {
@@ -129,6 +138,9 @@ func (c *Config) validateNotifiers(ps *problems) {
 			if n.BotToken == "" && n.BotTokenFile == "" {
 				ps.add(p+".bot_token", "required: the bot's token from @BotFather")
 			}
+		}
+		if n.Replies != nil && n.Type != NotifierTwilio {
+			ps.add(p+".replies", "only a twilio notifier takes SMS replies")
 		}
 		if n.BaseURL != "" {
 			if u, err := url.Parse(n.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -160,6 +172,13 @@ func (s *SMTP) validate(ps *problems, p string) {
 	if s.Username != "" && s.Password == "" && s.PasswordFile == "" {
 		ps.add(p+".password", "required with username")
 	}
+}
+
+// RepliesOn reports whether people may answer the notifier's pages by
+// SMS (twilio, unless replies: false). Replies also need public_url, for
+// Twilio to call.
+func (n *Notifier) RepliesOn() bool {
+	return n.Type == NotifierTwilio && (n.Replies == nil || *n.Replies)
 }
 
 // isE164 reports whether s is a phone number in E.164 form: "+" and 8 to

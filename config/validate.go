@@ -55,6 +55,7 @@ func (c *Config) validate(ps *problems) {
 		ps.add("ingest.retry_after", "must be greater than 0")
 	}
 	c.validateEngine(ps)
+	c.validateLinks(ps)
 	c.validateNotifiers(ps)
 	if n := len(c.API.FeedSecret.Reveal()); n > 0 && n < minFeedSecret {
 		ps.add("api.feed_secret", "must be at least %d characters: anyone holding one feed URL could guess a short one and forge the rest", minFeedSecret)
@@ -407,4 +408,5 @@ func (c *Config) validateEngine(ps *problems) {
 	if c.Delivery.PollInterval < minPoll {
 		ps.add("delivery.poll_interval", "must be at least %v (default %v)", minPoll, DefaultDeliveryPoll)
 	}
+	c.Delivery.validateRetries(ps)
 }

@@ -249,6 +249,9 @@ func (s *Store) Transition(ctx context.Context, id string, c Change) (changed bo
 	}
 	shard := s.layout.Shard(n)
 	h := header(shard, c.Now, c.RequestID, c.Actor).Str("action", string(c.Action)).Str("message", c.Message)
+	if o := c.Only; o != nil {
+		h.Bool("only", true).Int("epoch", int64(o.Epoch)).Str("nonce", o.Nonce).Int("nonce_ttl_ms", o.NonceTTL.Milliseconds())
+	}
 	reply, err := transitionScript.Run(ctx, s.rdb, []string{shard.KeyOf(redisx.Incident, id)}, h)
 	if err != nil {
 		return false, err
@@ -264,9 +267,18 @@ func (s *Store) Transition(ctx context.Context, id string, c Change) (changed bo
 	case "noop":
 		return false, nil
 	case "conflict":
+		if c.Only != nil && (status == string(alertgate.IncidentResolved) && c.Action == Resolve || status == string(alertgate.Acknowledged) && c.Action == Acknowledge) {
+			return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s already", id, status)
+		}
 		return false, alertgate.Errorf(alertgate.ECONFLICT, "incident %s is %s and cannot be %sd", id, status, c.Action)
 	case "notfound":
 		return false, notFound(id)
+	case "used":
+		return false, &alertgate.Error{Code: alertgate.ECONFLICT, Err: ErrUsed,
+			Message: "this link (or reply code) for incident " + id + " has been used already: each works once"}
+	case "superseded":
+		return false, &alertgate.Error{Code: alertgate.ECONFLICT, Err: ErrSuperseded,
+			Message: "this link (or reply code) is from an earlier escalation of incident " + id + ": the incident fired again since, and newer pages carry their own"}
 	}
 	return false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
 		Err: fmt.Errorf("dedupe: transition returned %q", result)}

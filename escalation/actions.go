@@ -72,19 +72,20 @@ func (e *Engine) Reassign(ctx context.Context, id string, target Target, a Actio
 			return err
 		}
 	}
-	who, why := dir.resolve([]Target{target}, now, ovs)
+	who, why := dir.resolve([]Target{target}, now, ovs, 0)
 	if len(who) == 0 {
 		return alertgate.Errorf(alertgate.ECONFLICT, "reassign: nobody to page (%s)", why)
 	}
 	shard := e.layout.Shard(n)
 	// What the page says about the incident; the script checks it still
 	// exists and is not resolved.
-	f, err := e.rdb.HMGet(ctx, shard.KeyOf(redisx.Incident, id), "title", "service", "severity", "alert_count", "triggered_at").Result()
+	f, err := e.rdb.HMGet(ctx, shard.KeyOf(redisx.Incident, id), "title", "service", "severity", "alert_count", "triggered_at", "esc_epoch").Result()
 	if err != nil {
 		return redisx.Wrap("escalation: reassign", err)
 	}
 	str := func(i int) string { s, _ := f[i].(string); return s }
 	count, _ := strconv.Atoi(str(3))
+	epoch, _ := strconv.Atoi(str(5))
 	req := a.RequestID
 	if req == "" {
 		req = redisx.RequestID()
@@ -98,6 +99,7 @@ func (e *Engine) Reassign(ctx context.Context, id string, target Target, a Actio
 			Incident: id, Title: str(0), Service: str(1), Severity: alertgate.Severity(str(2)),
 			AlertCount: count, Since: msTime(str(4)), User: r.User, Notifier: r.Notifier, Address: r.Address,
 			Reason: "reassigned by " + a.Actor + ": " + r.Reason, At: now,
+			Epoch: epoch, Contact: r.Contact, Next: r.Next,
 		}
 		entries = append(entries, entryJSON(now, pagedEntry(pg)))
 		b, err := json.Marshal(pg)

@@ -360,6 +360,7 @@ func (e *Engine) pages(c *claimed, epoch int, plan Plan, now time.Time) []notify
 			Severity: alertgate.Severity(c.severity), AlertCount: c.alertCount, Since: c.triggeredAt,
 			Policy: c.policy, Step: step, Repeat: plan.Paged.Repeat,
 			User: r.User, Notifier: r.Notifier, Address: r.Address, Reason: r.Reason, At: now,
+			Epoch: epoch, Contact: r.Contact, Next: r.Next,
 		})
 	}
 	return out

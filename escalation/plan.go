@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/notify"
 	"github.com/alertgate/alertgate/schedule"
 )
 
@@ -49,6 +50,10 @@ type Recipient struct {
 	Notifier string
 	Address  string
 	Reason   string
+	// Contact is the index of Notifier/Address among the user's contacts;
+	// Next are the contacts to fail over to, in order.
+	Contact int
+	Next    []notify.Contact
 }
 
 // Entry is one timeline entry a step writes.
@@ -102,7 +107,7 @@ func (d *Directory) Plan(s Subject, pos Position, now time.Time, overrides map[s
 			if st.RoundRobin {
 				targets = []Target{st.Targets[(s.Seq+pos.Turn)%len(st.Targets)]}
 			}
-			who, why := d.resolve(targets, now, overrides)
+			who, why := d.resolve(targets, now, overrides, pos.Repeat)
 			if len(who) == 0 {
 				plan.Entries = append(plan.Entries, Entry{Type: alertgate.EventStepSkipped,
 					Message: p.label(pos) + ": nobody to page (" + why + "), skipped"})
@@ -113,7 +118,7 @@ func (d *Directory) Plan(s Subject, pos Position, now time.Time, overrides map[s
 			plan.Next, plan.NextAt = p.advance(pos), now.Add(st.Delay)
 			return plan
 		case pos.Step == len(p.Steps) && p.Fallback != nil:
-			who, why := d.resolve([]Target{*p.Fallback}, now, overrides)
+			who, why := d.resolve([]Target{*p.Fallback}, now, overrides, pos.Repeat)
 			if len(who) == 0 {
 				plan.Entries = append(plan.Entries, Entry{Type: alertgate.EventStepSkipped,
 					Message: "fallback: nobody to page (" + why + "), skipped"})
@@ -195,8 +200,11 @@ func (p *Policy) exhausted(fallback bool) Entry {
 }
 
 // resolve finds who targets page at now, each person once (the first
-// reason wins). why says, when nobody is found, why not.
-func (d *Directory) resolve(targets []Target, now time.Time, overrides map[string][]schedule.Override) (who []Recipient, why string) {
+// reason wins). why says, when nobody is found, why not. Each person is
+// paged through one contact, with the others to fail over to; turn (the
+// policy's repeat) moves the first contact on, so a person who did not
+// acknowledge is tried through the next contact the next time round.
+func (d *Directory) resolve(targets []Target, now time.Time, overrides map[string][]schedule.Override, turn int) (who []Recipient, why string) {
 	seen := map[string]bool{}
 	var reasons []string
 	add := func(r Recipient) {
@@ -214,8 +222,15 @@ func (d *Directory) resolve(targets []Target, now time.Time, overrides map[strin
 		if u == nil || len(u.Contacts) == 0 {
 			return false
 		}
-		c := u.Contacts[0]
-		add(Recipient{User: id, Notifier: c.Notifier, Address: c.Address, Reason: reason})
+		n := len(u.Contacts)
+		first := turn % n
+		r := Recipient{User: id, Notifier: u.Contacts[first].Notifier, Address: u.Contacts[first].Address,
+			Reason: reason, Contact: first}
+		for i := 1; i < n; i++ {
+			c := u.Contacts[(first+i)%n]
+			r.Next = append(r.Next, notify.Contact{Notifier: c.Notifier, Address: c.Address})
+		}
+		add(r)
 		return true
 	}
 	for _, t := range targets {

@@ -16,6 +16,11 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/hooks/{integration}", handleIngest(d)).Methods(http.MethodPost)
 	r.Handle("/v2/enqueue", handlePagerDuty(d)).Methods(http.MethodPost)
 
+	// The links in pages (docs/links.md): GET and HEAD only show, POST acts.
+	r.Handle("/a/{token}", handleLinkPage(d)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/a/{token}", handleLinkAction(d)).Methods(http.MethodPost)
+	r.Handle("/twilio/{notifier}/sms", handleTwilioSMS(d)).Methods(http.MethodPost)
+
 	// The API routes sit on the root router, each wrapped in the token
 	// check: with a gorilla/mux subrouter a wrong method would answer 404
 	// instead of 405 (gorilla/mux#751).
@@ -27,6 +32,9 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/v1/incidents/{id}/notes", api(handleAddNote(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/escalate", api(handleEscalate(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/incidents/{id}/reassign", api(handleReassign(d))).Methods(http.MethodPost)
+
+	r.Handle("/api/v1/outbox", api(handleOutbox(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/notifiers", api(handleNotifiers(d))).Methods(http.MethodGet)
 
 	r.Handle("/api/v1/oncall", api(handleOnCall(d))).Methods(http.MethodGet)
 	r.Handle("/api/v1/rotations", api(handleRotations(d))).Methods(http.MethodGet)

@@ -16,6 +16,7 @@ import (
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/oncall"
+	"github.com/alertgate/alertgate/smsreply"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -36,6 +37,14 @@ type Deps struct {
 	Now func() time.Time
 	// Overrides stores the on-call overrides.
 	Overrides *oncall.Store
+	// Delivery reports the outbox and this replica's breakers; nil: the
+	// delivery endpoints answer 503.
+	Delivery Delivery
+	// LinkState, when set, lets a link's confirmation page say up front
+	// that the link was used or superseded (dedupe.Store.LinkState).
+	LinkState func(ctx context.Context, incidentID, nonce string) (epoch int, used bool, err error)
+	// SMSReplies stores SMS reply codes; nil: replies are off.
+	SMSReplies *smsreply.Store
 }
 
 // NewServer returns the whole HTTP API as one handler.

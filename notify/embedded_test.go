@@ -43,7 +43,7 @@ func TestDeliveryOnTheEmbeddedRedis(t *testing.T) {
 		ClaimAfter:  5 * time.Millisecond,
 		Concurrency: 32, // every page starts at once: none waits past ClaimAfter/2
 	})
-	passUntil(t, func() bool { dl, _, _ := h.obs.counts(); return dl == len(pages) }, d)
+	h.passAdvancing(time.Second, func() bool { dl, _, _ := h.obs.counts(); return dl == len(pages) }, d)
 	for _, p := range pages {
 		want := 1
 		if p.Key == pages[0].Key {

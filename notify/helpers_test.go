@@ -249,6 +249,20 @@ func passUntil(t *testing.T, done func() bool, ds ...*notify.Deliverer) {
 	}
 }
 
+// passAdvancing runs passes of ds, moving the harness's clock on by step
+// after each round, until done says so: pages put back to wait (retries,
+// throttling) fall due on the clock.
+func (h *harness) passAdvancing(step time.Duration, done func() bool, ds ...*notify.Deliverer) {
+	h.t.Helper()
+	passUntil(h.t, func() bool {
+		if done() {
+			return true
+		}
+		h.clock.Advance(step)
+		return false
+	}, ds...)
+}
+
 // observer is a notify.Observer that keeps what it is told.
 type observer struct {
 	mu         sync.Mutex
@@ -256,10 +270,46 @@ type observer struct {
 	failed     map[string]int
 	duplicates map[string]int
 	lags       []time.Duration
+	waiting    map[string]int // by reason
+	failovers  map[string]int // by where to
+	digests    []int          // pages per digest
+	breaker    []string       // "target state", in order
 }
 
 func newObserver() *observer {
-	return &observer{delivered: map[string]int{}, failed: map[string]int{}, duplicates: map[string]int{}}
+	return &observer{delivered: map[string]int{}, failed: map[string]int{}, duplicates: map[string]int{},
+		waiting: map[string]int{}, failovers: map[string]int{}}
+}
+
+func (o *observer) PageWaiting(_, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.waiting[reason]++
+}
+
+func (o *observer) PageFailover(_, to string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failovers[to]++
+}
+
+func (o *observer) Digest(_ string, pages int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.digests = append(o.digests, pages)
+}
+
+func (o *observer) BreakerState(target, state string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.breaker = append(o.breaker, target+" "+state)
+}
+
+// waits returns how often pages waited for reason.
+func (o *observer) waits(reason string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.waiting[reason]
 }
 
 func (o *observer) PageDelivered(notifier string, lag time.Duration) {
@@ -359,6 +409,9 @@ func keyCounts(t *testing.T, out string) map[string]int {
 	t.Helper()
 	counts := map[string]int{}
 	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "  ") {
+			continue // a page's link lines, a digest's items
+		}
 		_, key, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " key=")
 		if !ok {
 			t.Fatalf("console line without key=: %q", line)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -31,7 +33,15 @@ const (
 	DefaultMaxAttempts   = 5
 	DefaultBatch         = 32
 	DefaultConcurrency   = 16
+	DefaultPerTarget     = 4
 	DefaultNotifyTimeout = 10 * time.Second
+	DefaultRetryInitial  = 2 * time.Second
+	DefaultRetryMax      = time.Minute
+	// DefaultGiveUpAfter bounds how long one contact is tried: a pager
+	// that keeps trying a dead phone number for an hour pages nobody.
+	DefaultGiveUpAfter     = 5 * time.Minute
+	DefaultBreakerFailures = 5
+	DefaultBreakerOpenFor  = 30 * time.Second
 	// DefaultForgetConsumersAfter: a live replica reads at every pass, a
 	// few times a second; one silent for an hour has stopped.
 	DefaultForgetConsumersAfter = time.Hour
@@ -51,16 +61,42 @@ type DelivererOptions struct {
 	// does not know fails for good. Check refuses a Deliverer without one.
 	Notifiers func(name string) (Notifier, bool)
 	// ClaimAfter is how long an entry may stay read and unrecorded before
-	// any replica re-claims it: the delivering replica died or stalled, or
-	// a retryable failure left it pending. It is also the pause between
-	// attempts. Keep it at least twice NotifyTimeout (the default
-	// NotifyTimeout does): an entry whose delivery is still running when
-	// it is re-claimed is delivered twice. Redis counts it in whole
+	// any replica re-claims it: the delivering replica died or stalled.
+	// Keep it at least twice NotifyTimeout (the default NotifyTimeout
+	// does): an entry whose delivery is still running when it is
+	// re-claimed is delivered twice. Redis counts it in whole
 	// milliseconds.
 	ClaimAfter time.Duration
-	// MaxAttempts caps deliveries of one page; a retryable failure at the
-	// last attempt is recorded as failed.
+	// MaxAttempts caps attempts to deliver one page to one contact; a
+	// retryable failure at the last attempt gives up (dead letter,
+	// failover).
 	MaxAttempts int
+	// RetryInitial is the pause after a first failed attempt; each later
+	// one doubles, up to RetryMax. Each pause is drawn at random from the
+	// upper half of its range (jitter, so replicas and pages that failed
+	// together do not retry together) and is never shorter than what the
+	// target asked for (429/503 Retry-After).
+	RetryInitial, RetryMax time.Duration
+	// GiveUpAfter bounds how long a page waits for one contact, counted
+	// from its first attempt, whatever it waits for: retries, a throttled
+	// target, an open breaker. Past it the page is dead-lettered and
+	// fails over to the person's next contact, then the policy's next
+	// step: nothing is stranded behind a target that is down.
+	GiveUpAfter time.Duration
+	// BreakerFailures is how many failures in a row open a target's
+	// breaker; BreakerOpenFor how long it stays open before one probe
+	// (half-open). Permanent refusals (a 400) do not count: the target
+	// answered.
+	BreakerFailures int
+	BreakerOpenFor  time.Duration
+	// PerTarget bounds the deliveries to one target at once; they start
+	// in order of urgency.
+	PerTarget int
+	// Limits gives a notifier's rate limit and digest threshold; nil: no
+	// limits, no digests.
+	Limits func(notifier string) Limits
+	// Rand draws the jitter, in [0, 1); math/rand/v2's Float64 if nil.
+	Rand func() float64
 	// Batch is how many entries one pass takes from each shard, new and
 	// re-claimed each.
 	Batch int
@@ -89,11 +125,24 @@ type DelivererOptions struct {
 // time from the step committing the page (Page.At) to its outcome.
 type Observer interface {
 	PageDelivered(notifier string, lag time.Duration)
+	// PageFailed counts a page dead-lettered: refused for good, or given
+	// up on (attempts, GiveUpAfter).
 	PageFailed(notifier string, lag time.Duration)
 	// PageDuplicate counts a page delivered again after its outcome was
 	// recorded: a replica stalled past ClaimAfter, or died between
 	// delivering and recording.
 	PageDuplicate(notifier string)
+	// PageWaiting counts a page put back to wait: reason is "retry",
+	// "throttled" or "circuit_open".
+	PageWaiting(notifier, reason string)
+	// PageFailover counts a dead-lettered page that went on to the
+	// person's next contact ("contact") or the policy's next step ("step").
+	PageFailover(notifier, to string)
+	// Digest counts a digest message standing for pages messages.
+	Digest(notifier string, pages int)
+	// BreakerState reports a target's breaker changing state ("closed",
+	// "half-open", "open").
+	BreakerState(target, state string)
 }
 
 type nopObserver struct{}
@@ -101,6 +150,10 @@ type nopObserver struct{}
 func (nopObserver) PageDelivered(string, time.Duration) {}
 func (nopObserver) PageFailed(string, time.Duration)    {}
 func (nopObserver) PageDuplicate(string)                {}
+func (nopObserver) PageWaiting(string, string)          {}
+func (nopObserver) PageFailover(string, string)         {}
+func (nopObserver) Digest(string, int)                  {}
+func (nopObserver) BreakerState(string, string)         {}
 
 // Deliverer delivers the pages of the outbox streams. Any number of
 // replicas run one each over the same Redis; the consumer group hands each
@@ -110,9 +163,11 @@ func (nopObserver) PageDuplicate(string)                {}
 type Deliverer struct {
 	rdb     redis.UniversalClient
 	layout  redisx.Layout
+	prefix  string
 	streams [redisx.Shards]string
 	o       DelivererOptions
 	log     *slog.Logger
+	targets *targets
 
 	mu      sync.Mutex
 	cursors [redisx.Shards]string // where each shard's next XAUTOCLAIM scan starts
@@ -131,6 +186,31 @@ func NewDeliverer(rdb redis.UniversalClient, prefix string, o DelivererOptions) 
 	o.ClaimAfter = max(o.ClaimAfter, time.Millisecond)
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.RetryInitial <= 0 {
+		o.RetryInitial = DefaultRetryInitial
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = DefaultRetryMax
+	}
+	o.RetryMax = max(o.RetryMax, o.RetryInitial)
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = DefaultGiveUpAfter
+	}
+	if o.BreakerFailures <= 0 {
+		o.BreakerFailures = DefaultBreakerFailures
+	}
+	if o.BreakerOpenFor <= 0 {
+		o.BreakerOpenFor = DefaultBreakerOpenFor
+	}
+	if o.PerTarget <= 0 {
+		o.PerTarget = DefaultPerTarget
+	}
+	if o.Limits == nil {
+		o.Limits = func(string) Limits { return Limits{} }
+	}
+	if o.Rand == nil {
+		o.Rand = mrand.Float64
 	}
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
@@ -154,7 +234,8 @@ func NewDeliverer(rdb redis.UniversalClient, prefix string, o DelivererOptions) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Deliverer{rdb: rdb, layout: redisx.NewLayout(prefix), o: o, log: log.With("consumer", o.Consumer)}
+	d := &Deliverer{rdb: rdb, layout: redisx.NewLayout(prefix), prefix: prefix, o: o, log: log.With("consumer", o.Consumer)}
+	d.targets = newTargets(o.Clock, o.BreakerFailures, o.BreakerOpenFor, o.PerTarget, o.Observer)
 	for n := range redisx.Shards {
 		d.streams[n] = d.layout.Shard(n).Key(redisx.Outbox)
 		d.cursors[n] = "0-0"
@@ -186,7 +267,7 @@ func (d *Deliverer) Check(ctx context.Context) error {
 	if d.o.Notifiers == nil {
 		return errors.New("notify: deliverer has no notifier lookup")
 	}
-	for _, sc := range []*redisx.Script{recordScript, forgetScript} {
+	for _, sc := range []*redisx.Script{recordScript, forgetScript, promoteScript, throttleScript} {
 		if err := sc.Load(ctx, d.rdb); err != nil {
 			return err
 		}
@@ -254,82 +335,8 @@ type entry struct {
 	page    Page
 	bad     string // why the entry is not a page; "" when it is one
 	raw     string // the entry's page field, for the log of a bad one
-	attempt int    // the delivery count: this is the attempt-th delivery
-}
-
-// Pass takes what the outbox holds for this replica and delivers it: on
-// every shard, entries left unrecorded for ClaimAfter (XAUTOCLAIM), then
-// new ones (XREADGROUP), Batch of each; then it delivers them, Concurrency
-// at once, and records each outcome. All shards' reads go in one pipeline
-// (one round trip per Redis node, one command per key: each shard is its
-// own Cluster slot), so a pass over empty streams is cheap.
-//
-// ctx bounds the reads and when deliveries may start. A pass starts up to
-// Concurrency deliveries at once and the rest as those end, but none later
-// than ClaimAfter/2 after its reads: an entry that waited longer may be
-// re-claimed by another replica while it is out, so it is left for that
-// (or a later pass of this one). A delivery that has started runs to its
-// end (NotifyTimeout) and is recorded even after ctx ends: a page sent and
-// not recorded would be sent again. So a pass takes at most PassTimeout; a
-// Loop running Pass should give it that long, since a shorter timeout only
-// defers, by ClaimAfter, the pages that had to wait for a slot.
-//
-// Pass is safe to call concurrently, in one process or many. Its error
-// reports Redis failures; the pages' own failures are recorded and logged.
-func (d *Deliverer) Pass(ctx context.Context) error {
-	var errs errorSet
-	entries := d.fetch(ctx, &errs)
-	if len(entries) == 0 {
-		return errs.err()
-	}
-	// Redis counts an entry's idle time from the read, in real time.
-	window, cancel := context.WithTimeout(ctx, d.o.ClaimAfter/2)
-	defer cancel()
-	todo := d.prepare(ctx, entries, &errs)
-
-	sem := make(chan struct{}, d.o.Concurrency)
-	var wg sync.WaitGroup
-	for _, e := range todo {
-		if !acquire(ctx, window, sem) {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs.add(d.deliver(ctx, e))
-		})
-	}
-	wg.Wait()
-	return errs.err()
-}
-
-// acquire takes a delivery slot: at once if one is free, else the next to
-// free up within the window. It fails once ctx has ended.
-func acquire(ctx, window context.Context, sem chan struct{}) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		if window.Err() != nil { // both were ready; select chose at random
-			<-sem
-			return false
-		}
-		return true
-	case <-window.Done():
-		return false
-	}
-}
-
-// PassTimeout is the longest a Pass takes with a Redis that answers:
-// deliveries start within ClaimAfter/2 of the reads, and each takes at
-// most NotifyTimeout and a record.
-func (d *Deliverer) PassTimeout() time.Duration {
-	return d.o.ClaimAfter/2 + d.o.NotifyTimeout + recordTimeout
+	attempt int    // this is the attempt-th attempt to deliver the page to its contact
+	state   deliveryState
 }
 
 // fetch reads every shard's stream: re-claimed entries first, then new
@@ -341,9 +348,17 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 	d.mu.Unlock()
 
 	p := d.rdb.Pipeline()
+	promotes := make([]*redis.Cmd, redisx.Shards)
 	claims := make([]*redis.XAutoClaimCmd, redisx.Shards)
 	reads := make([]*redis.XStreamSliceCmd, redisx.Shards)
+	now := d.o.Clock.Now()
 	for n := range redisx.Shards {
+		// Pages whose wait is over go back into the stream first, so the
+		// read below takes them in this pass.
+		shard := d.layout.Shard(n)
+		promotes[n] = promoteScript.Queue(ctx, p,
+			[]string{shard.Key(redisx.Later), shard.Key(redisx.LaterPages), d.streams[n]},
+			redisx.NewHeader(shard, now, "", "").Int("max", int64(d.o.Batch)))
 		claims[n] = p.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 			Stream: d.streams[n], Group: Group, Consumer: d.o.Consumer,
 			MinIdle: d.o.ClaimAfter, Start: cursors[n], Count: int64(d.o.Batch),
@@ -357,7 +372,15 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 
 	var entries []*entry
 	var noGroup []int
+	reload := false
 	for n := range redisx.Shards {
+		if err := promotes[n].Err(); err != nil {
+			if redisx.IsNoScript(err) {
+				reload = true
+			} else {
+				errs.add(redisx.Wrap("notify: return waiting pages of shard "+strconv.Itoa(n), err))
+			}
+		}
 		msgs, next, err := claims[n].Result()
 		switch {
 		case isNoGroup(err):
@@ -390,6 +413,11 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 			}
 		}
 	}
+	if reload {
+		// Redis lost its script cache (a restart): load it for the next
+		// pass; waiting pages wait one pass longer.
+		errs.add(promoteScript.Load(ctx, d.rdb))
+	}
 	if len(noGroup) > 0 {
 		d.log.Warn("outbox consumer group missing (Redis flushed or restarted empty?); making it again", "shards", fmt.Sprint(noGroup))
 		errs.add(d.createGroups(ctx, noGroup))
@@ -413,6 +441,17 @@ func newEntry(shard int, m redis.XMessage, claimed bool) *entry {
 	if err := decodePage(raw, &e.page); err != nil {
 		e.bad = err.Error()
 		return e
+	}
+	if at, ok := m.Values["at"].(string); ok {
+		// A notice's time is the resolve's, given when it was queued.
+		if ms, err := strconv.ParseInt(at, 10, 64); err == nil {
+			e.page.At = time.UnixMilli(ms).UTC()
+		}
+	}
+	if st, ok := m.Values["state"].(string); ok && st != "" {
+		// A state that does not read starts the page's count afresh:
+		// better one attempt too many than a page dropped.
+		_ = json.Unmarshal([]byte(st), &e.state)
 	}
 	if n, _ := redisx.IncidentShard(e.page.Incident); n != shard {
 		e.bad = fmt.Sprintf("incident %q belongs to shard %d, not %d", alertgate.Truncate(e.page.Incident, 64), n, shard)
@@ -470,6 +509,7 @@ func (d *Deliverer) prepare(ctx context.Context, entries []*entry, errs *errorSe
 			}
 			e.attempt = int(pend[0].RetryCount)
 		}
+		e.attempt += e.state.Attempts
 		log := d.log.With("shard", e.shard, "entry", e.id)
 		if e.bad != "" {
 			log.Error("malformed outbox entry; dropped", "err", e.bad, "page", e.raw)

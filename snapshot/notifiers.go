@@ -65,3 +65,16 @@ func buildNotifier(n *config.Notifier) (notify.Notifier, error) {
 	}
 	return nil, fmt.Errorf("unknown notifier type %q", n.Type)
 }
+
+// NotifierLimits is the rate limit and digest threshold of the notifier
+// called name: its config's, over its type's defaults. The console has
+// neither: a person watching a terminal in dev mode sees every page.
+func (s *Snapshot) NotifierLimits(name string) notify.Limits {
+	for i := range s.Config.Notifiers {
+		if n := &s.Config.Notifiers[i]; n.ID == name {
+			l := n.Limits()
+			return notify.Limits{PerSecond: l.PerSecond, Burst: l.Burst, DigestAfter: l.DigestAfter}
+		}
+	}
+	return notify.Limits{}
+}

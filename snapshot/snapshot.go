@@ -30,6 +30,7 @@ package snapshot
 import (
 	"fmt"
 
+	"github.com/alertgate/alertgate/actionlink"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/escalation"
 	"github.com/alertgate/alertgate/notify"
@@ -59,6 +60,9 @@ type Snapshot struct {
 	// Notifiers holds the notifier of every configured channel, by id
 	// (the built-in console is the server's own).
 	Notifiers map[string]notify.Notifier
+	// Links signs and verifies the links in pages; nil when pages carry
+	// none (config.LinksEnabled).
+	Links *actionlink.Signer
 }
 
 // Build validates cfg (config.Validate) and compiles it. A config that
@@ -102,8 +106,12 @@ func Build(cfg *config.Config) (_ *Snapshot, err error) {
 	if err != nil {
 		return nil, err // the channels' own checks: problems with lines, not a bug
 	}
+	links, err := buildLinks(cfg)
+	if err != nil {
+		return nil, notBuilt(cfg, err)
+	}
 	return &Snapshot{Config: cfg, Receivers: reg, Routes: tree, Rotations: rotations, RotationIDs: rotationIDs,
-		Escalation: dir, Notifiers: notifiers}, nil
+		Escalation: dir, Notifiers: notifiers, Links: links}, nil
 }
 
 // RotationList returns the rotations in the config's order.

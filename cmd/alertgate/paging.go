@@ -88,8 +88,17 @@ func (s *server) startPaging(ctx context.Context, rdb redis.UniversalClient, cfg
 		ClaimAfter:  cfg.Delivery.ClaimAfter,
 		MaxAttempts: cfg.Delivery.MaxAttempts,
 		Prepare:     s.preparePage,
-		Logger:      s.logger,
-		Observer:    metrics.NewDelivery(s.metrics.Registry),
+		// The retry and breaker settings are read at start; a reload
+		// changes notifiers and their limits, not these.
+		RetryInitial:    cfg.Delivery.RetryInitial,
+		RetryMax:        cfg.Delivery.RetryMax,
+		GiveUpAfter:     cfg.Delivery.GiveUpAfter,
+		BreakerFailures: cfg.Delivery.BreakerFailures,
+		BreakerOpenFor:  cfg.Delivery.BreakerOpenFor,
+		PerTarget:       cfg.Delivery.PerTarget,
+		Limits:          func(name string) notify.Limits { return s.current.Load().NotifierLimits(name) },
+		Logger:          s.logger,
+		Observer:        metrics.NewDelivery(s.metrics.Registry),
 	})
 	// As with the store: a script Redis refuses is our bug; an unreachable
 	// Redis only delays the checks (the loops retry every cycle).

@@ -35,3 +35,30 @@ func TestDeliveryMetrics(t *testing.T) {
 		`alertgate_page_delivery_lag_seconds_bucket{le="2.5"} 2`,
 	)
 }
+
+func TestDeliveryWaitsFailoversDigestsAndBreakers(t *testing.T) {
+	m := metrics.New(nil)
+	d := metrics.NewDelivery(m.Registry)
+	d.PageWaiting("chat", "throttled")
+	d.PageWaiting("chat", "throttled")
+	d.PageWaiting("sms", "retry")
+	d.PageFailover("sms", "contact")
+	d.PageFailover("email", "step")
+	d.Digest("chat", 37)
+	d.Digest("chat", 3)
+	d.BreakerState("slack:https://hooks.slack.com/#ab", "open")
+	d.BreakerState("slack:https://hooks.slack.com/#ab", "half-open")
+
+	_, body := scrape(t, m)
+	mustContain(t, body,
+		`alertgate_pages_waiting_total{notifier="chat",reason="throttled"} 2`,
+		`alertgate_pages_waiting_total{notifier="sms",reason="retry"} 1`,
+		`alertgate_page_failovers_total{notifier="sms",to="contact"} 1`,
+		`alertgate_page_failovers_total{notifier="email",to="step"} 1`,
+		`alertgate_digests_delivered_total{notifier="chat"} 2`,
+		`alertgate_digested_pages_total{notifier="chat"} 40`,
+		`alertgate_notifier_breaker_state{state="half-open",target="slack:https://hooks.slack.com/#ab"} 1`,
+		`alertgate_notifier_breaker_state{state="open",target="slack:https://hooks.slack.com/#ab"} 0`,
+		`alertgate_notifier_breaker_state{state="closed",target="slack:https://hooks.slack.com/#ab"} 0`,
+	)
+}

@@ -34,6 +34,13 @@
 //	inc:<id>:notified       hash    contact → the resolution notice due to it (a page JSON), once paged
 //	link:<nonce>            string  a used action link or reply code (expires with it)
 //
+// A few keys are not about one incident and have hash tags of their own,
+// so that a script touching them names one slot:
+//
+//	<prefix>:v1:{oncall}:…        the on-call overrides (oncall.KeyBase)
+//	<prefix>:v1:{rate:<hash>}     a notifier target's rate limit (notify, throttle.lua)
+//	<prefix>:v1:{sms:<hash>}:codes  the live SMS reply codes of one phone number (smsreply)
+//
 // ghash is a hash of the route and group key (GroupShard), so no label value
 // can shape a key. An incident id is seq×Shards+shard (IncidentID), so the
 // shard of an incident follows from its id without a lookup. The alert

@@ -68,12 +68,27 @@ local function flushTimeline(id)
   end
 end
 
+-- sendNotices queues the resolution notice of every contact a page of the
+-- incident reached: the delivery record keeps one per contact
+-- (notify/record.lua), so whoever was paged hears that it is over, once.
+-- The entry's "at" is the resolve time, which the notice says.
+local function sendNotices(id)
+  local notified = K.notified(id)
+  local all = redis.call('HGETALL', notified)
+  for i = 2, #all, 2 do
+    redis.call('XADD', K.outbox(), '*', 'page', all[i], 'at', now)
+  end
+  if #all > 0 then redis.call('DEL', notified) end
+end
+
 -- setStatus moves an incident between statuses and keeps the per-status
--- indexes (scored by triggered_at) in step with the incident's hash.
+-- indexes (scored by triggered_at) in step with the incident's hash. A
+-- resolve sends the resolution notices, whichever script resolves.
 local function setStatus(id, from, to, triggeredAt)
   redis.call('ZREM', K.status(from), id)
   redis.call('ZADD', K.status(to), triggeredAt, id)
   redis.call('HSET', K.incident(id), 'status', to, 'updated_at', now)
+  if to == ST_resolved then sendNotices(id) end
 end
 
 -- The request memory makes a repeated call a no-op for scripts that have

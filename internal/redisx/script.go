@@ -117,6 +117,23 @@ func (s *Script) Run(ctx context.Context, c redis.Scripter, keys []string, h *He
 	return reply, nil
 }
 
+// Queue adds the script to a pipeline as one EVALSHA. A pipeline cannot
+// fall back to EVAL as Run does: a NOSCRIPT answer (Redis restarted and
+// lost its script cache) is the caller's to handle, with Load and a retry
+// on the next pass. Read the reply with Slice and ReadReply.
+func (s *Script) Queue(ctx context.Context, p redis.Pipeliner, keys []string, h *Header, args ...any) *redis.Cmd {
+	argv := make([]any, 0, 1+len(args))
+	argv = append(argv, h.Bytes())
+	argv = append(argv, args...)
+	return p.EvalSha(ctx, s.script.Hash(), keys, argv...)
+}
+
+// IsNoScript reports whether Redis refused a queued script because it no
+// longer has it.
+func IsNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
 // Reply reads a script's reply, an array of strings and numbers, by
 // position; the first value it cannot read makes Err an EINTERNAL error
 // naming the script.
