@@ -52,6 +52,7 @@ type Service struct {
 	logger    *slog.Logger
 	observer  Observer
 	escalator Escalator
+	scheduled func()
 }
 
 // Options configure a Service. Zero values take defaults.
@@ -63,11 +64,17 @@ type Options struct {
 	// Escalator carries out escalate and reassign; without one they
 	// answer EUNAVAILABLE.
 	Escalator Escalator
+	// Scheduled, if set, is called once by an Accept that opened or
+	// reopened an incident whose first escalation step is due at once
+	// (group_wait 0), after the commit: it pokes the escalation loop, so
+	// the first page goes out now rather than at the loop's next poll.
+	// It must not block.
+	Scheduled func()
 }
 
 // NewService returns a service over store.
 func NewService(store *dedupe.Store, o Options) *Service {
-	s := &Service{store: store, now: o.Now, logger: o.Logger, observer: o.Observer, escalator: o.Escalator}
+	s := &Service{store: store, now: o.Now, logger: o.Logger, observer: o.Observer, escalator: o.Escalator, scheduled: o.Scheduled}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -123,6 +130,14 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 	req := redisx.RequestID()
 	acc := Accepted{Alerts: len(b.Alerts), Incidents: []string{}}
 	truncated := b.Truncated
+	// Once per delivery, after its last commit, and on an error too: the
+	// groups committed before it have steps due all the same.
+	dueNow := false
+	defer func() {
+		if dueNow && s.scheduled != nil {
+			s.scheduled()
+		}
+	}()
 	for _, g := range groups {
 		res, err := s.store.Ingest(ctx, dedupe.Group{
 			Route:   g.route.Name,
@@ -147,6 +162,9 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 			acc.Incidents = append(acc.Incidents, res.IncidentID)
 		}
 		s.observe(integration, g, res)
+		if firstStepDueNow(g.route, res.Outcome) {
+			dueNow = true
+		}
 		if indexAlerts && res.IncidentID != "" {
 			keys := make([]string, len(g.alerts))
 			for i := range g.alerts {
@@ -163,6 +181,13 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 		}
 	}
 	return acc, nil
+}
+
+// firstStepDueNow reports whether a commit with outcome started the
+// route's policy with step 1 due at once: ingest.lua schedules it at the
+// commit's now + group_wait.
+func firstStepDueNow(r *routing.Route, o dedupe.Outcome) bool {
+	return (o == dedupe.Opened || o == dedupe.Reopened) && r.Policy != "" && r.GroupWait <= 0
 }
 
 // observe tells the observer and the log what a group's commit did to its

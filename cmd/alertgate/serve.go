@@ -28,6 +28,7 @@ import (
 	"github.com/alertgate/alertgate/internal/lifecycle"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/oncall"
+	"github.com/alertgate/alertgate/smsreply"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -115,6 +116,9 @@ func loadSnapshot(f serveFlags, getenv func(string) string) (*snapshot.Snapshot,
 	}
 	if err != nil {
 		return nil, err
+	}
+	if f.dev {
+		withDevLinkKey(cfg) // links.go: one random key per process
 	}
 	if f.listen != "" {
 		cfg.Listen = f.listen
@@ -212,6 +216,9 @@ type server struct {
 	paging   paging
 	srv      *http.Server
 	ln       net.Listener
+
+	// smsReplies keeps the SMS reply codes (smsreply.go).
+	smsReplies *smsreply.Store
 }
 
 // components are the parts of a running alertgate, in start order; they
@@ -294,10 +301,14 @@ func (s *server) startRedis(ctx context.Context) error {
 	s.metrics = metrics.New(store.Counts)
 	rdb.AddHook(s.metrics.RedisHook())
 	overrides := oncall.NewStore(rdb, cfg.Redis.KeyPrefix)
+	// Before paging: delivery assigns reply codes. A code works as long as
+	// a link of the same page does (links.ttl; read at start).
+	s.smsReplies = smsreply.New(rdb, cfg.Redis.KeyPrefix, smsreply.Options{TTL: cfg.Links.TTL})
 	if err := s.startPaging(ctx, rdb, cfg, overrides); err != nil {
 		return err
 	}
-	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics, Escalator: s.paging.engine})
+	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics, Escalator: s.paging.engine,
+		Scheduled: s.paging.escalate.poke}) // a first page due at once goes out now, not at the next poll
 	s.srv = httpapi.NewHTTPServer(httpapi.NewServer(httpapi.Deps{
 		Logger:    s.logger,
 		Snapshot:  s.current.Load,
@@ -305,6 +316,10 @@ func (s *server) startRedis(ctx context.Context) error {
 		Metrics:   s.metrics,
 		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		Overrides: overrides,
+		Delivery:  s.paging.deliverer,
+		LinkState: store.LinkState,
+
+		SMSReplies: s.smsReplies,
 	}), s.logger)
 	return nil
 }
@@ -389,9 +404,11 @@ Fire a test alert:
     -d '{"id":"disk-full-web-1","summary":"Disk full on web-1","severity":"critical","status":"firing","labels":{"host":"web-1"}}' \
     %[1]s/hooks/generic
 It opens an incident and pages whoever is on call in rotation dev-weekly
-at once: the page prints here, as a line starting PAGE. Five minutes
-without an acknowledgement, the whole team "dev" (alice and bob) is paged.
-Then look at it, and acknowledge it (ID from the answer above):
+at once: the page prints here, as a line starting PAGE, with its links.
+Open its acknowledge link in a browser and press the button (opening it
+changes nothing: link previews cannot acknowledge). Five minutes without
+an acknowledgement, the whole team "dev" (alice and bob) is paged.
+Or look at it, and acknowledge it through the API (ID from the answer above):
   curl -sS -H 'Authorization: Bearer dev' %[1]s/api/v1/incidents
   curl -sS -H 'Authorization: Bearer dev' -X POST %[1]s/api/v1/incidents/ID/acknowledge
 Who is on call, and the next two weeks:
