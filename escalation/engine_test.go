@@ -597,3 +597,36 @@ func TestRotationTargetAndOverride(t *testing.T) {
 		t.Errorf("the timeline does not name the override: %q", msgs)
 	}
 }
+
+// A page carries the user's other contacts to fail over to, and each
+// repeat of the policy starts one contact further on: someone who did not
+// acknowledge a text is tried by e-mail first the next time round. The
+// page also carries the incident's epoch, which links are bound to.
+func TestContactsRotateOnRepeats(t *testing.T) {
+	p := &Policy{ID: "p", Repeat: 2, Steps: []Step{{Targets: []Target{{User, "erin"}}, Delay: 10 * time.Minute}}}
+	h := newHarness(t, p)
+	h.dir.Users["erin"] = &config.User{ID: "erin", Contacts: []config.Contact{
+		{Notifier: "sms", Address: "+447700900123"}, {Notifier: "email", Address: "erin@example.com"}}}
+	h.open("p", "a", 0)
+	for _, d := range []time.Duration{0, 10, 20} {
+		h.at(d * time.Minute)
+	}
+	pages := h.pages()
+	if len(pages) != 3 {
+		t.Fatalf("%d pages, want 3 (the step and two repeats)", len(pages))
+	}
+	sms := notify.Contact{Notifier: "sms", Address: "+447700900123"}
+	email := notify.Contact{Notifier: "email", Address: "erin@example.com"}
+	for i, want := range []struct {
+		first   notify.Contact
+		contact int
+		next    notify.Contact
+	}{{sms, 0, email}, {email, 1, sms}, {sms, 0, email}} {
+		pg := pages[i]
+		got := notify.Contact{Notifier: pg.Notifier, Address: pg.Address}
+		if got != want.first || pg.Contact != want.contact || len(pg.Next) != 1 || pg.Next[0] != want.next || pg.Epoch != 1 {
+			t.Errorf("repeat %d: page to %+v (contact %d, next %+v, epoch %d), want %+v (contact %d, next %+v, epoch 1)",
+				i, got, pg.Contact, pg.Next, pg.Epoch, want.first, want.contact, want.next)
+		}
+	}
+}
