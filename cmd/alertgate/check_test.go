@@ -218,3 +218,24 @@ func reloads(t *testing.T, m *metrics.Metrics, result string) float64 {
 	}
 	return 0
 }
+
+// Link keys without a public URL are valid but do nothing: check-config
+// says so, and still passes.
+func TestCheckConfigNotesLinksWithoutPublicURL(t *testing.T) {
+	dir := t.TempDir()
+	body := "redis:\n  url: redis://127.0.0.1:6379\nlinks:\n  keys:\n    - {id: k1, secret: " + strings.Repeat("s", 32) + "}\n"
+	for _, c := range []struct {
+		extra string
+		note  bool
+	}{{"", true}, {"public_url: https://alertgate.example.com\n", false}} {
+		path := filepath.Join(dir, "c.yaml")
+		writeFile(t, path, c.extra+body)
+		var out, errs bytes.Buffer
+		if err := runCheckConfig([]string{path}, func(string) string { return "" }, &out, &errs); err != nil {
+			t.Fatalf("check-config: %v\n%s", err, errs.String())
+		}
+		if got := strings.Contains(out.String(), "public_url is not"); got != c.note {
+			t.Errorf("public_url %q: output %q, note shown %v, want %v", c.extra, out.String(), got, c.note)
+		}
+	}
+}
