@@ -62,6 +62,10 @@ type Escalation struct {
 	// stopped) and NextAt when it falls due.
 	NextStep int       `json:"next_step"`
 	NextAt   time.Time `json:"next_at,omitzero"`
+	// Held says why the next step's pages are held back (a silence, a
+	// maintenance window, …); "" when they are not. The step runs at
+	// NextAt if nothing holds it then.
+	Held string `json:"held,omitempty"`
 }
 
 // IncidentAlert is an alert as the incident remembers it.
@@ -97,6 +101,8 @@ const (
 	EventPolicyNotFound = "escalation_policy_not_found"
 	EventPageWaiting    = "page_waiting"  // a page waits: retry, throttled, circuit open (Message says until when)
 	EventPageFailover   = "page_failover" // a failed page goes to the person's next contact, or the next step runs now
+	EventHeld           = "escalation_held"     // a due step's pages are held back (silence, maintenance, …); Message says why and until when
+	EventReleased       = "escalation_released" // what held the pages ended: the step runs now
 )
 
 // TimelineEvents lists every timeline event type.
@@ -105,7 +111,7 @@ var TimelineEvents = []string{
 	EventAcknowledged, EventResolved, EventReopened, EventNote, EventTruncated,
 	EventNoPolicy, EventPaged, EventStepSkipped, EventExhausted, EventEscalated,
 	EventReassigned, EventPageDelivered, EventPageFailed, EventPolicyNotFound,
-	EventPageWaiting, EventPageFailover,
+	EventPageWaiting, EventPageFailover, EventHeld, EventReleased,
 }
 
 // TimelineEntry is one thing that happened to an incident.

@@ -93,7 +93,7 @@ var incidentFields = []string{
 	"id", "title", "service", "severity", "status", "route", "group_key",
 	"triggered_at", "acknowledged_at", "resolved_at", "updated_at",
 	"alert_count", "firing", "reopened",
-	"policy", "esc_last", "esc_next", "esc_due",
+	"policy", "esc_last", "esc_next", "esc_due", "esc_held",
 }
 
 // decodeIncident reads the values of incidentFields, in order; ok is false
@@ -144,6 +144,7 @@ func decodeEscalation(f map[string]string) *alertgate.Escalation {
 	if _, st, ok := position(f["esc_next"]); ok {
 		e.NextStep = st + 1
 		e.NextAt = msTime(f["esc_due"])
+		e.Held = f["esc_held"]
 	}
 	return e
 }

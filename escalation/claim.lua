@@ -12,7 +12,8 @@
 --
 -- Returns, per claimed incident, CLAIM_WIDTH values:
 --   id, token, epoch, next, policy, title, service, severity,
---   alert_count, triggered_at, due (when the step fell due, Unix ms)
+--   alert_count, triggered_at, due (when the step fell due, Unix ms),
+--   route, held (why its pages were held back last time, or '')
 
 local due = KEYS[1]
 local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, H.limit)
@@ -20,7 +21,7 @@ local out = {}
 for i, id in ipairs(ids) do
   local inc = K.incident(id)
   local f = redis.call('HMGET', inc, 'status', 'esc_epoch', 'esc_next', 'policy',
-    'title', 'service', 'severity', 'alert_count', 'triggered_at', 'esc_due')
+    'title', 'service', 'severity', 'alert_count', 'triggered_at', 'esc_due', 'route', 'esc_held')
   if not f[1] or not f[3] or f[1] ~= ST_triggered then
     redis.call('ZREM', due, id)
   else
@@ -31,7 +32,7 @@ for i, id in ipairs(ids) do
     out[#out + 1] = token
     out[#out + 1] = f[2] or '0'
     out[#out + 1] = f[3]
-    for j = 4, 10 do out[#out + 1] = f[j] or '' end
+    for j = 4, 12 do out[#out + 1] = f[j] or '' end
   end
 end
 return out

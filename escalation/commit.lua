@@ -9,6 +9,9 @@
 --   next     the position after it ('' when the policy is done)
 --   next_ms  when next falls due
 --   paged    the position that paged ('' when none did)
+--   held     why the step's pages are held back ('' when they are not):
+--            then next is the claimed position again, due when the hold
+--            may end, and pages is 0
 --   entries  how many timeline entries follow (JSON, built by Go)
 --   pages    how many pages follow them (notify.Page JSON, one outbox entry each)
 --
@@ -22,14 +25,14 @@
 -- Returns one result per record, in order: "committed", "stale" (fenced
 -- off) or "stopped" (the incident is no longer triggered).
 
-local COMMIT_WIDTH = 9
+local COMMIT_WIDTH = 10
 local due, outbox = KEYS[1], KEYS[2]
 local results = {}
 local i = 2
 while i <= #ARGV do
   local id, token, epoch, expect = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local nxt, nextMs, paged = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
-  local entries, pages = tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
+  local nxt, nextMs, paged, held = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local entries, pages = tonumber(ARGV[i + 8]), tonumber(ARGV[i + 9])
   local data = i + COMMIT_WIDTH
   i = data + entries + pages
 
@@ -50,6 +53,11 @@ while i <= #ARGV do
       redis.call('HDEL', inc, 'esc_next', 'esc_due')
     end
     if paged ~= '' then redis.call('HSET', inc, 'esc_last', paged) end
+    if held ~= '' then
+      redis.call('HSET', inc, 'esc_held', held)
+    else
+      redis.call('HDEL', inc, 'esc_held')
+    end
     redis.call('HDEL', inc, 'claim')
     results[#results + 1] = 'committed'
   end

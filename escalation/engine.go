@@ -39,7 +39,7 @@ var (
 )
 
 // claimWidth is how many values claim.lua returns per incident.
-const claimWidth = 11
+const claimWidth = 13
 
 // Overrides gives every rotation's overrides (oncall.Store.ByRotation).
 type Overrides interface {
@@ -80,6 +80,49 @@ type Options struct {
 	Observer Observer
 	// Committed is called after a pass committed pages (to wake delivery).
 	Committed func()
+	// Gate, when set, may hold a due step's pages back (silences,
+	// maintenance windows, …): see Gate.
+	Gate Gate
+	// HoldRecheck is how soon a held step is looked at again when its
+	// hold names no end (or an earlier end is possible: a silence expired
+	// early). Default 30s.
+	HoldRecheck time.Duration
+}
+
+// Gate decides whether a due step may page now. Silences, maintenance
+// windows, inhibition, flapping and urgency hold pages back, never state:
+// a held step stays where it is (the incident keeps its alerts, resolves,
+// and reopens as ever) and runs as soon as nothing holds it, not at the
+// policy's next repeat.
+type Gate interface {
+	Hold(ctx context.Context, c Candidate) (Hold, error)
+}
+
+// Candidate is a due step's incident as a Gate sees it.
+type Candidate struct {
+	ID, Route, Policy string
+	Severity          alertgate.Severity
+	// Firing holds the labels of the incident's firing alerts, at most
+	// MaxGateAlerts of them; FiringTotal counts them all.
+	Firing      []map[string]string
+	FiringTotal int
+	// Position is the step that would run; At is now.
+	Position Position
+	At       time.Time
+}
+
+// MaxGateAlerts bounds the alerts a Gate is shown of one incident.
+const MaxGateAlerts = 500
+
+// Hold is a Gate's answer.
+type Hold struct {
+	// Reason says what holds the pages, for the timeline and the incident
+	// ("silenced by 7d1e… (db upgrade, alice) until 14:00 UTC"); "" lets
+	// the step run.
+	Reason string
+	// Until is when the hold may end (a silence's end, a window's close);
+	// zero: look again after HoldRecheck.
+	Until time.Time
 }
 
 // Engine runs due escalation steps. Any number of replicas run engines
@@ -92,9 +135,10 @@ type Engine struct {
 
 // Defaults of Options.
 const (
-	DefaultLease   = 30 * time.Second
-	DefaultBatch   = 200
-	DefaultWorkers = 4
+	DefaultLease       = 30 * time.Second
+	DefaultBatch       = 200
+	DefaultWorkers     = 4
+	DefaultHoldRecheck = 30 * time.Second
 )
 
 // New returns an engine over the keys under prefix.
@@ -117,6 +161,9 @@ func New(rdb redis.UniversalClient, prefix string, o Options) *Engine {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
+	if o.HoldRecheck <= 0 {
+		o.HoldRecheck = DefaultHoldRecheck
+	}
 	return &Engine{rdb: rdb, layout: redisx.NewLayout(prefix), o: o}
 }
 
@@ -137,6 +184,7 @@ type claimed struct {
 	alertCount                     int
 	triggeredAt                    time.Time
 	dueAt                          time.Time
+	route, held                    string
 }
 
 // Pass runs every step that is due now, on every shard. It returns the
@@ -241,6 +289,7 @@ func (e *Engine) claim(ctx context.Context, shard redisx.Shard, now time.Time) (
 		c.alertCount, _ = strconv.Atoi(r.Str(i + 8))
 		c.triggeredAt = msTime(r.Str(i + 9))
 		c.dueAt = msTime(r.Str(i + 10))
+		c.route, c.held = r.Str(i+11), r.Str(i+12)
 		steps = append(steps, c)
 	}
 	return steps, r.Err()
@@ -254,7 +303,7 @@ func (e *Engine) commit(ctx context.Context, shard redisx.Shard, c *claimed, now
 }
 
 // commitWidth is how many values open each record of commit.lua.
-const commitWidth = 9
+const commitWidth = 10
 
 // commitAll works out every claimed step of one shard and commits them in
 // one script call, each behind its own fencing check. A refused step is
@@ -263,6 +312,7 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 	ovs map[string][]schedule.Override) (paged bool, err error) {
 	args := make([]any, 0, len(steps)*(commitWidth+4))
 	pages := make([][]notify.Page, len(steps))
+	holds := e.holds(ctx, shard, steps, now)
 	for i := range steps {
 		c := &steps[i]
 		pos, ok := ParsePosition(c.next)
@@ -271,13 +321,22 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 				"incident_id", c.id, "position", c.next)
 			pos = Position{Step: 1 << 20}
 		}
+		if h := holds[i]; h.Reason != "" {
+			args = append(args, e.heldRecord(c, h, now)...)
+			continue
+		}
+		var released []any
+		if c.held != "" {
+			released = append(released, entryJSON(now, Entry{Type: alertgate.EventReleased,
+				Message: "no longer held (" + c.held + "): the step runs now"}))
+		}
 		seq, _ := strconv.Atoi(c.id)
 		plan := dir.Plan(Subject{ID: c.id, Policy: c.policy, Seq: seq / redisx.Shards}, pos, now, ovs)
 		epoch, _ := strconv.Atoi(c.epoch)
 		pages[i] = e.pages(c, epoch, plan, now)
 
 		tail := exhaustedTail(plan)
-		var entries []any
+		entries := released
 		for _, en := range plan.Entries[:len(plan.Entries)-tail] {
 			entries = append(entries, entryJSON(now, en))
 		}
@@ -294,7 +353,7 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 		if len(pages[i]) > 0 {
 			pagedPos = plan.Paged.String()
 		}
-		args = append(args, c.id, c.token, c.epoch, c.next, next, nextMs, pagedPos, len(entries), len(pages[i]))
+		args = append(args, c.id, c.token, c.epoch, c.next, next, nextMs, pagedPos, "", len(entries), len(pages[i]))
 		args = append(args, entries...)
 		for _, pg := range pages[i] {
 			b, err := json.Marshal(pg)
@@ -320,6 +379,10 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 		if result != "committed" {
 			e.o.Observer.CommitRefused()
 			e.o.Logger.Debug("escalation: commit refused", "incident_id", c.id, "result", result)
+			continue
+		}
+		if holds[i].Reason != "" {
+			e.o.Logger.Debug("escalation: step held", "incident_id", c.id, "reason", holds[i].Reason)
 			continue
 		}
 		e.o.Observer.StepCommitted(committedAt.Sub(c.dueAt), len(pages[i]))

@@ -122,7 +122,8 @@ end
 -- package): policy, esc_epoch (counts starts, so a page of an earlier run
 -- has another idempotency key), esc_next (the position that runs next,
 -- "repeat|step|turn", 0-based), esc_due (when), esc_last (the last step
--- that ran), and claim (the token of the replica running the step now).
+-- that ran), claim (the token of the replica running the step now) and
+-- esc_held (why the next step's pages are held back, when they are).
 -- The shard's due set holds the incident while a step waits.
 --
 -- startEscalation (re)starts the policy at its first step, due at `at`;
@@ -139,7 +140,7 @@ local function startEscalation(id, policy, at)
   end
   redis.call('HINCRBY', inc, 'esc_epoch', 1)
   redis.call('HSET', inc, 'policy', policy, 'esc_next', '0|0|0', 'esc_due', at)
-  redis.call('HDEL', inc, 'esc_last', 'claim')
+  redis.call('HDEL', inc, 'esc_last', 'claim', 'esc_held')
   redis.call('ZADD', K.due(), at, id)
 end
 
@@ -147,7 +148,7 @@ end
 -- loses its fence, so its commit is refused.
 local function stopEscalation(id)
   redis.call('ZREM', K.due(), id)
-  redis.call('HDEL', K.incident(id), 'esc_next', 'esc_due', 'claim')
+  redis.call('HDEL', K.incident(id), 'esc_next', 'esc_due', 'claim', 'esc_held')
 end
 
 -- appendPages writes what an escalation script was given: from ARGV[from],

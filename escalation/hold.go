@@ -1,0 +1,87 @@
+package escalation
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/internal/redisx"
+)
+
+// holds asks the Gate about every claimed step; without a Gate nothing is
+// held. The incidents' firing alerts are read in one pipeline. A Gate
+// that fails lets the step page: a pager that cannot tell whether a page
+// is muted sends it.
+func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed, now time.Time) []Hold {
+	out := make([]Hold, len(steps))
+	if e.o.Gate == nil || len(steps) == 0 {
+		return out
+	}
+	p := e.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(steps))
+	for i := range steps {
+		cmds[i] = p.HVals(ctx, shard.KeyOf(redisx.IncidentAlerts, steps[i].id))
+	}
+	_, _ = p.Exec(ctx) // each command's error is looked at below
+	for i := range steps {
+		c := &steps[i]
+		pos, _ := ParsePosition(c.next)
+		cand := Candidate{ID: c.id, Route: c.route, Policy: c.policy, Severity: alertgate.Severity(c.severity),
+			Position: pos, At: now}
+		vals, err := cmds[i].Result()
+		if err != nil {
+			e.o.Logger.Error("escalation: could not read the incident's alerts for the gate; paging", "incident_id", c.id, "err", err.Error())
+			continue
+		}
+		for _, v := range vals {
+			var a alertgate.Alert
+			if json.Unmarshal([]byte(v), &a) != nil || a.Status != alertgate.Firing {
+				continue
+			}
+			cand.FiringTotal++
+			if len(cand.Firing) < MaxGateAlerts {
+				cand.Firing = append(cand.Firing, a.Labels)
+			}
+		}
+		h, err := e.o.Gate.Hold(ctx, cand)
+		if err != nil {
+			e.o.Logger.Error("escalation: the gate failed; paging", "incident_id", c.id, "err", err.Error())
+			continue
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// heldRecord is commit.lua's record of a held step: the same position,
+// due again when the hold may end (at the latest after HoldRecheck), no
+// pages; a timeline entry when the reason is new.
+func (e *Engine) heldRecord(c *claimed, h Hold, now time.Time) []any {
+	next := now.Add(e.o.HoldRecheck)
+	if !h.Until.IsZero() && h.Until.Before(next) {
+		next = h.Until
+	}
+	// Never sooner than a second: a hold that ends "now" is looked at on
+	// the next pass, not in a loop.
+	next = maxTime(next, now.Add(time.Second))
+	var entries []any
+	if h.Reason != c.held {
+		msg := "pages held back: " + h.Reason
+		if !h.Until.IsZero() {
+			msg += "; they go out at " + h.Until.UTC().Format("2006-01-02 15:04 UTC") + " if it still fires"
+		}
+		entries = append(entries, entryJSON(now, Entry{Type: alertgate.EventHeld, Message: msg}))
+	}
+	rec := []any{c.id, c.token, c.epoch, c.next, c.next, next.UnixMilli(), "", h.Reason, len(entries), 0}
+	return append(rec, entries...)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
