@@ -68,6 +68,7 @@ type target struct {
 
 	mu        sync.Mutex
 	openedAt  time.Time // when the breaker last opened, on the deliverer's clock
+	failures  int       // failures in a row that the breaker counted
 	lastError string
 	lastAt    time.Time
 }
@@ -129,14 +130,21 @@ func (t *target) allow(now time.Time) (done func(error), due time.Time, err erro
 	return nil, now.Add(time.Second), errWaitBreaker
 }
 
-// note keeps a target's last failure for GET /api/v1/notifiers.
-func (t *target) note(err error, at time.Time) {
-	if err == nil {
-		return
-	}
+// note keeps a target's last failure and its failures in a row, for GET
+// /api/v1/notifiers: gobreaker clears its own counts at every change of
+// state, so an open breaker would show none. unwell is what the breaker
+// counts (a refusal is an answer, and ends a run of failures).
+func (t *target) note(err, unwell error, at time.Time) {
 	t.mu.Lock()
-	t.lastError, t.lastAt = err.Error(), at
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if unwell != nil {
+		t.failures++
+	} else {
+		t.failures = 0
+	}
+	if err != nil {
+		t.lastError, t.lastAt = err.Error(), at
+	}
 }
 
 // TargetStatus is one target's breaker as this replica sees it.
@@ -164,9 +172,8 @@ func (d *Deliverer) Targets() []TargetStatus {
 	out := make([]TargetStatus, 0, len(list))
 	for _, t := range list {
 		st := t.cb.State()
-		c := t.cb.Counts()
 		t.mu.Lock()
-		s := TargetStatus{Target: t.name, State: st.String(), ConsecutiveFailures: int(c.ConsecutiveFailures),
+		s := TargetStatus{Target: t.name, State: st.String(), ConsecutiveFailures: t.failures,
 			LastError: t.lastError, LastAt: t.lastAt}
 		if st == gobreaker.StateOpen {
 			s.OpenUntil = t.openedAt.Add(t.open)

@@ -448,7 +448,7 @@ func (d *Deliverer) deliver(ctx context.Context, s *send, done func(error), errs
 		unwell = err
 	}
 	done(unwell)
-	s.target.note(err, d.o.Clock.Now())
+	s.target.note(err, unwell, d.o.Clock.Now())
 	_, after := Failed(err)
 	d.settle(ctx, s, err, retry, after, log, errs)
 }
@@ -528,17 +528,25 @@ func (d *Deliverer) failed(ctx context.Context, e *entry, cause error, retry boo
 	case !retry:
 		return d.giveUp(ctx, e, cause, "")
 	case e.attempt >= d.o.MaxAttempts:
-		return d.giveUp(ctx, e, cause, fmt.Sprintf("gave up after %d attempts", e.attempt))
+		return d.giveUp(ctx, e, cause, fmt.Sprintf("gave up after %s", attempts(e.attempt)))
 	}
 	wait := max(d.backoff(e.attempt), after)
 	if now.Add(wait).Sub(first) > d.o.GiveUpAfter {
-		return d.giveUp(ctx, e, cause, fmt.Sprintf("gave up after %d attempts in %s", e.attempt, now.Sub(first).Round(time.Second)))
+		return d.giveUp(ctx, e, cause, fmt.Sprintf("gave up after %s in %s", attempts(e.attempt), now.Sub(first).Round(time.Second)))
 	}
 	e.state.Attempts = e.attempt
 	e.state.LastError = alertgate.Truncate(cause.Error(), maxErrorLen)
 	due := now.Add(wait)
 	return d.later(ctx, e, due, waitRetry,
 		fmt.Sprintf("retry %d of %d at %s after: %s", e.attempt+1, d.o.MaxAttempts, clockTime(due), alertgate.Truncate(cause.Error(), 200)))
+}
+
+// attempts says how many attempts: "1 attempt", "5 attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
 }
 
 // holdBack puts a message's entries back to wait until due, without
@@ -725,6 +733,9 @@ func (d *Deliverer) delivered(ctx context.Context, e *entry, digestOf int) error
 		d.log.Info("page delivered", "page_key", p.Key, "incident_id", p.Incident, "notifier", p.Notifier,
 			"kind", string(cmp.Or(p.Kind, KindPage)), "attempt", e.attempt, "lag", lag)
 		d.o.Observer.PageDelivered(p.Notifier, lag)
+		if e.claimed {
+			d.o.Observer.PageRedelivered(p.Notifier)
+		}
 	case answerDuplicate:
 		d.log.Warn("page delivered again after its outcome was recorded (a replica stalled or died); the timeline keeps the first",
 			"page_key", p.Key)

@@ -265,20 +265,27 @@ func (h *harness) passAdvancing(step time.Duration, done func() bool, ds ...*not
 
 // observer is a notify.Observer that keeps what it is told.
 type observer struct {
-	mu         sync.Mutex
-	delivered  map[string]int
-	failed     map[string]int
-	duplicates map[string]int
-	lags       []time.Duration
-	waiting    map[string]int // by reason
-	failovers  map[string]int // by where to
-	digests    []int          // pages per digest
-	breaker    []string       // "target state", in order
+	mu          sync.Mutex
+	delivered   map[string]int
+	failed      map[string]int
+	duplicates  map[string]int
+	lags        []time.Duration
+	waiting     map[string]int // by reason
+	redelivered map[string]int
+	failovers   map[string]int // by where to
+	digests     []int          // pages per digest
+	breaker     []string       // "target state", in order
 }
 
 func newObserver() *observer {
 	return &observer{delivered: map[string]int{}, failed: map[string]int{}, duplicates: map[string]int{},
-		waiting: map[string]int{}, failovers: map[string]int{}}
+		waiting: map[string]int{}, failovers: map[string]int{}, redelivered: map[string]int{}}
+}
+
+func (o *observer) PageRedelivered(notifier string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.redelivered[notifier]++
 }
 
 func (o *observer) PageWaiting(_, reason string) {

@@ -132,6 +132,12 @@ type Observer interface {
 	// recorded: a replica stalled past ClaimAfter, or died between
 	// delivering and recording.
 	PageDuplicate(notifier string)
+	// PageRedelivered counts a page delivered after it was re-claimed from
+	// a replica that died or stalled holding it: that replica may have
+	// sent it already, so the target may have it twice (with the same
+	// idempotency key). PageDuplicate counts only the redeliveries whose
+	// first delivery was recorded.
+	PageRedelivered(notifier string)
 	// PageWaiting counts a page put back to wait: reason is "retry",
 	// "throttled" or "circuit_open".
 	PageWaiting(notifier, reason string)
@@ -151,6 +157,7 @@ func (nopObserver) PageDelivered(string, time.Duration) {}
 func (nopObserver) PageFailed(string, time.Duration)    {}
 func (nopObserver) PageDuplicate(string)                {}
 func (nopObserver) PageWaiting(string, string)          {}
+func (nopObserver) PageRedelivered(string)              {}
 func (nopObserver) PageFailover(string, string)         {}
 func (nopObserver) Digest(string, int)                  {}
 func (nopObserver) BreakerState(string, string)         {}

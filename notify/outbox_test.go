@@ -227,6 +227,13 @@ func TestEntriesOfADeadConsumerAreReclaimed(t *testing.T) {
 			t.Errorf("page %s: %s after %d attempts, want page_delivered after 2", p.Key, e.Type, e.Page.Attempts)
 		}
 	}
+	// Each may have reached the target twice: counted as possible
+	// duplicates.
+	h.obs.mu.Lock()
+	if got := h.obs.redelivered[notify.ConsoleName]; got != len(pages) {
+		t.Errorf("%d redeliveries counted, want %d", got, len(pages))
+	}
+	h.obs.mu.Unlock()
 	h.requireOutboxEmpty()
 }
 

@@ -16,6 +16,7 @@ type Delivery struct {
 	duplicates prometheus.Counter
 	lag        prometheus.Histogram
 	waiting    *prometheus.CounterVec
+	redeliver  *prometheus.CounterVec
 	failovers  *prometheus.CounterVec
 	digests    *prometheus.CounterVec
 	digested   *prometheus.CounterVec
@@ -47,6 +48,10 @@ func NewDelivery(reg prometheus.Registerer) *Delivery {
 		Name: "alertgate_pages_waiting_total",
 		Help: "Times a page was put back to wait, by notifier and reason: retry (an attempt failed), throttled (the target's rate limit), circuit_open (the target's breaker).",
 	}, []string{"notifier", "reason"})
+	d.redeliver = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertgate_pages_redelivered_total",
+		Help: "Pages delivered after being re-claimed from a replica that died or stalled holding them: the target may have received them twice, with the same idempotency key.",
+	}, []string{"notifier"})
 	d.failovers = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertgate_page_failovers_total",
 		Help: "Dead-lettered pages that went on, by notifier and to what: contact (the person's next contact) or step (the policy's next step, run at once).",
@@ -63,7 +68,7 @@ func NewDelivery(reg prometheus.Registerer) *Delivery {
 		Name: "alertgate_notifier_breaker_state",
 		Help: "Each target's circuit breaker on this replica: 1 for its current state (closed, half-open, open), 0 for the others.",
 	}, []string{"target", "state"})
-	reg.MustRegister(d.delivered, d.failed, d.duplicates, d.lag, d.waiting, d.failovers, d.digests, d.digested, d.breaker)
+	reg.MustRegister(d.delivered, d.failed, d.duplicates, d.lag, d.waiting, d.redeliver, d.failovers, d.digests, d.digested, d.breaker)
 	return d
 }
 
@@ -111,3 +116,6 @@ func (d *Delivery) BreakerState(target, state string) {
 		d.breaker.WithLabelValues(target, s).Set(v)
 	}
 }
+
+// PageRedelivered implements notify.Observer.
+func (d *Delivery) PageRedelivered(notifier string) { d.redeliver.WithLabelValues(notifier).Inc() }

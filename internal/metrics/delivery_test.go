@@ -42,6 +42,7 @@ func TestDeliveryWaitsFailoversDigestsAndBreakers(t *testing.T) {
 	d.PageWaiting("chat", "throttled")
 	d.PageWaiting("chat", "throttled")
 	d.PageWaiting("sms", "retry")
+	d.PageRedelivered("sms")
 	d.PageFailover("sms", "contact")
 	d.PageFailover("email", "step")
 	d.Digest("chat", 37)
@@ -54,6 +55,7 @@ func TestDeliveryWaitsFailoversDigestsAndBreakers(t *testing.T) {
 		`alertgate_pages_waiting_total{notifier="chat",reason="throttled"} 2`,
 		`alertgate_pages_waiting_total{notifier="sms",reason="retry"} 1`,
 		`alertgate_page_failovers_total{notifier="sms",to="contact"} 1`,
+		`alertgate_pages_redelivered_total{notifier="sms"} 1`,
 		`alertgate_page_failovers_total{notifier="email",to="step"} 1`,
 		`alertgate_digests_delivered_total{notifier="chat"} 2`,
 		`alertgate_digested_pages_total{notifier="chat"} 40`,
