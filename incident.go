@@ -103,6 +103,8 @@ const (
 	EventPageFailover   = "page_failover" // a failed page goes to the person's next contact, or the next step runs now
 	EventHeld           = "escalation_held"     // a due step's pages are held back (silence, maintenance, …); Message says why and until when
 	EventReleased       = "escalation_released" // what held the pages ended: the step runs now
+	EventFlapping       = "flapping"            // an alert changed state too often: one page, then quiet
+	EventFlapEnded      = "flapping_ended"      // stable again: paging resumes, or the incident resolves
 )
 
 // TimelineEvents lists every timeline event type.
@@ -111,7 +113,7 @@ var TimelineEvents = []string{
 	EventAcknowledged, EventResolved, EventReopened, EventNote, EventTruncated,
 	EventNoPolicy, EventPaged, EventStepSkipped, EventExhausted, EventEscalated,
 	EventReassigned, EventPageDelivered, EventPageFailed, EventPolicyNotFound,
-	EventPageWaiting, EventPageFailover, EventHeld, EventReleased,
+	EventPageWaiting, EventPageFailover, EventHeld, EventReleased, EventFlapping, EventFlapEnded,
 }
 
 // TimelineEntry is one thing that happened to an incident.

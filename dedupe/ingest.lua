@@ -12,6 +12,11 @@
 --   policy           the route's escalation policy ('' for none)
 --   group_wait_ms    how long after opening (or reopening) the first
 --                    escalation step falls due
+--   flap_n, flap_ms  flap detection: an alert changing state more than
+--                    flap_n times within flap_ms marks the incident
+--                    flapping (flap_n 0: off). The group's hash keeps each
+--                    alert's recent change times ("flap:<key>" → "t,t,…"),
+--                    so they count across a resolve and a new incident.
 -- ARGV[2]: a JSON object, decoded only to open an incident: route,
 --   group_key, ghash, and the new incident's service and title
 -- ARGV[3…]: per alert, ALERT_WIDTH values: key, status, severity, digest, json
@@ -59,11 +64,13 @@ local g = redis.call('HMGET', group, 'open', 'last')
 local isOpen = g[1] ~= false
 local id = g[1] or g[2]
 local incStatus, incSev, firing, count, triggeredAt, resolvedAt
+local flapping = false
 local metas, repeated, nRepeated = {}, {}, 0
 if id then
-  local f = redis.call('HMGET', K.incident(id), 'status', 'severity', 'firing', 'alert_count', 'triggered_at', 'resolved_at')
+  local f = redis.call('HMGET', K.incident(id), 'status', 'severity', 'firing', 'alert_count', 'triggered_at', 'resolved_at', 'flapping')
   incStatus, incSev, firing, count = f[1], f[2], tonumber(f[3]), tonumber(f[4])
   triggeredAt, resolvedAt = tonumber(f[5]), tonumber(f[6])
+  flapping = f[7] == '1'
   local got = hmgetMany(K.ameta(id), keys)
   for i = 1, n do
     local meta = got[i]
@@ -106,6 +113,7 @@ if not isOpen then
       local seq = redis.call('INCR', KEYS[2])
       id = string.format('%d', seq * SHARDS + H.shard)
       incStatus, incSev, firing, count, triggeredAt = ST_triggered, 'info', 0, 0, now
+      flapping = false
       metas, repeated = {}, {} -- the last incident's alerts are not this one's
       redis.call('HSET', K.incident(id),
         'id', id, 'title', opening.title, 'service', opening.service, 'severity', incSev,
@@ -144,6 +152,25 @@ local function putMeta(key, value)
   metas[key] = value
 end
 
+-- noteTransition records that alert key changed state now, and whether
+-- that makes it flap: more than flap_n changes within flap_ms.
+local flapKeys = {}
+local flapWrites = {}
+local function noteTransition(key)
+  if not H.flap_n or H.flap_n <= 0 then return end
+  local field = 'flap:' .. key
+  local kept = {}
+  local raw = flapWrites[field] or redis.call('HGET', group, field)
+  if raw then
+    for t in string.gmatch(raw, '[^,]+') do
+      if tonumber(t) > now - H.flap_ms then kept[#kept + 1] = t end
+    end
+  end
+  kept[#kept + 1] = string.format('%d', now)
+  flapWrites[field] = table.concat(kept, ',')
+  if #kept > H.flap_n then flapKeys[#flapKeys + 1] = key end
+end
+
 local mark = '|' .. (H.req or '')
 for i = 0, n - 1 do
   local key, status, sev, digest, json = arg(i, 0), arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4)
@@ -176,6 +203,7 @@ for i = 0, n - 1 do
     end
     if st ~= status then
       changed = changed + 1
+      noteTransition(key)
       if status == 'resolved' then
         firingDelta = firingDelta - 1
         resolvedSome = true
@@ -223,7 +251,32 @@ if firingDelta ~= 0 or countDelta ~= 0 or changed ~= 0 then
   fields[#fields + 1] = now
 end
 
-if isOpen and firing <= 0 and resolvedSome and H.auto_resolve and incStatus ~= ST_resolved then
+-- Flapping: the incident stays open until it has been stable for
+-- flap_ms (flap_until moves on with every change while it flaps).
+local flapNow = #flapKeys > 0 or (flapping and changed > 0)
+if flapNow and isOpen then
+  if not flapping then
+    addEntry(EV_flapping, flapKeys[1], string.format(
+      'flapping: the alert changed state more than %d times in %ds; one page, then quiet until it is stable for %ds',
+      H.flap_n, H.flap_ms / 1000, H.flap_ms / 1000))
+    fields[#fields + 1] = 'flapping'
+    fields[#fields + 1] = '1'
+    flapping = true
+  end
+  fields[#fields + 1] = 'flap_until'
+  fields[#fields + 1] = now + H.flap_ms
+  fields[#fields + 1] = 'flap_resolve'
+  fields[#fields + 1] = H.auto_resolve and '1' or '0'
+  -- The engine's claim ends the flapping once it is due (claim.lua).
+  redis.call('ZADD', K.flapdue(), now + H.flap_ms, id)
+end
+if next(flapWrites) then
+  local w = {}
+  for k, v in pairs(flapWrites) do w[#w + 1] = k; w[#w + 1] = v end
+  callMany('HSET', group, w)
+end
+
+if isOpen and firing <= 0 and resolvedSome and H.auto_resolve and incStatus ~= ST_resolved and not flapping then
   setStatus(id, incStatus, ST_resolved, triggeredAt)
   fields[#fields + 1] = 'resolved_at'
   fields[#fields + 1] = now

@@ -68,6 +68,14 @@ type Settings struct {
 	// GroupWait how long after it opens the first step falls due.
 	Policy    string
 	GroupWait time.Duration
+	// FlapTransitions and FlapWindow detect flapping: an alert that
+	// changes state (fires, resolves) more than FlapTransitions times
+	// within FlapWindow marks its incident flapping. A flapping incident
+	// stays open (it is not auto-resolved) until it has been stable for
+	// FlapWindow; the escalation gate pages it once, then holds it.
+	// FlapTransitions 0: no flap detection.
+	FlapTransitions int
+	FlapWindow      time.Duration
 }
 
 // Outcome is what a batch did to its group's incident.
@@ -131,7 +139,9 @@ func (s *Store) Ingest(ctx context.Context, g Group, d Delivery) (Result, error)
 		Int("reopen_ms", g.Settings.ReopenWindow.Milliseconds()).
 		Int("truncated", int64(d.Truncated)).
 		Str("policy", g.Settings.Policy).
-		Int("group_wait_ms", g.Settings.GroupWait.Milliseconds())
+		Int("group_wait_ms", g.Settings.GroupWait.Milliseconds()).
+		Int("flap_n", int64(g.Settings.FlapTransitions)).
+		Int("flap_ms", g.Settings.FlapWindow.Milliseconds())
 	opening := redisx.NewObject().Str("route", g.Route).Str("group_key", g.Key).Str("ghash", ghash).
 		Str("service", service).Str("title", title).Bytes()
 	args := make([]any, 0, 1+5*len(d.Alerts))

@@ -11,7 +11,8 @@
 --   paged    the position that paged ('' when none did)
 --   held     why the step's pages are held back ('' when they are not):
 --            then next is the claimed position again, due when the hold
---            may end, and pages is 0
+--            may end, and pages is 0 — or, once for a flapping incident,
+--            its one flapping page to the step's people (flap_paged)
 --   entries  how many timeline entries follow (JSON, built by Go)
 --   pages    how many pages follow them (notify.Page JSON, one outbox entry each)
 --
@@ -55,6 +56,9 @@ while i <= #ARGV do
     if paged ~= '' then redis.call('HSET', inc, 'esc_last', paged) end
     if held ~= '' then
       redis.call('HSET', inc, 'esc_held', held)
+      -- A held step that pages sends its one notice of the hold (a
+      -- flapping incident's page): once.
+      if pages > 0 then redis.call('HSET', inc, 'flap_paged', '1') end
     else
       redis.call('HDEL', inc, 'esc_held')
     end

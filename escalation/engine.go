@@ -39,7 +39,7 @@ var (
 )
 
 // claimWidth is how many values claim.lua returns per incident.
-const claimWidth = 13
+const claimWidth = 16
 
 // Overrides gives every rotation's overrides (oncall.Store.ByRotation).
 type Overrides interface {
@@ -109,6 +109,12 @@ type Candidate struct {
 	// Position is the step that would run; At is now.
 	Position Position
 	At       time.Time
+	// Flapping says the incident flaps until FlapUntil (when it will have
+	// been stable long enough, if nothing changes); FlapPaged that its one
+	// flapping page went out.
+	Flapping  bool
+	FlapUntil time.Time
+	FlapPaged bool
 }
 
 // MaxGateAlerts bounds the alerts a Gate is shown of one incident.
@@ -123,6 +129,10 @@ type Hold struct {
 	// Until is when the hold may end (a silence's end, a window's close);
 	// zero: look again after HoldRecheck.
 	Until time.Time
+	// Notify sends the step's people one page of kind Kind about the
+	// hold (a flapping incident's one page) without moving the policy on.
+	Notify bool
+	Kind   notify.Kind
 }
 
 // Engine runs due escalation steps. Any number of replicas run engines
@@ -185,6 +195,8 @@ type claimed struct {
 	triggeredAt                    time.Time
 	dueAt                          time.Time
 	route, held                    string
+	flapping, flapPaged            bool
+	flapUntil                      time.Time
 }
 
 // Pass runs every step that is due now, on every shard. It returns the
@@ -272,7 +284,7 @@ func (e *Engine) claim(ctx context.Context, shard redisx.Shard, now time.Time) (
 	h := redisx.NewHeader(shard, now, redisx.RequestID(), "escalation").
 		Int("lease_ms", e.o.Lease.Milliseconds()).
 		Int("limit", int64(e.o.Batch))
-	reply, err := claimScript.Run(ctx, e.rdb, []string{shard.Key(redisx.Due)}, h)
+	reply, err := claimScript.Run(ctx, e.rdb, []string{shard.Key(redisx.Due), shard.Key(redisx.FlapDue)}, h)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +302,7 @@ func (e *Engine) claim(ctx context.Context, shard redisx.Shard, now time.Time) (
 		c.triggeredAt = msTime(r.Str(i + 9))
 		c.dueAt = msTime(r.Str(i + 10))
 		c.route, c.held = r.Str(i+11), r.Str(i+12)
+		c.flapping, c.flapUntil, c.flapPaged = r.Str(i+13) == "1", msTime(r.Str(i+14)), r.Str(i+15) == "1"
 		steps = append(steps, c)
 	}
 	return steps, r.Err()
@@ -322,7 +335,19 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 			pos = Position{Step: 1 << 20}
 		}
 		if h := holds[i]; h.Reason != "" {
-			args = append(args, e.heldRecord(c, h, now)...)
+			var notices []notify.Page
+			if h.Notify {
+				seq, _ := strconv.Atoi(c.id)
+				plan := dir.Plan(Subject{ID: c.id, Policy: c.policy, Seq: seq / redisx.Shards}, pos, now, ovs)
+				epoch, _ := strconv.Atoi(c.epoch)
+				notices = e.notices(c, epoch, plan, h.Kind, now)
+			}
+			pages[i] = notices
+			rec, err := e.heldRecord(c, h, notices, now)
+			if err != nil {
+				return false, err
+			}
+			args = append(args, rec...)
 			continue
 		}
 		var released []any
@@ -382,7 +407,8 @@ func (e *Engine) commitAll(ctx context.Context, shard redisx.Shard, steps []clai
 			continue
 		}
 		if holds[i].Reason != "" {
-			e.o.Logger.Debug("escalation: step held", "incident_id", c.id, "reason", holds[i].Reason)
+			e.o.Logger.Debug("escalation: step held", "incident_id", c.id, "reason", holds[i].Reason, "notices", len(pages[i]))
+			paged = paged || len(pages[i]) > 0
 			continue
 		}
 		e.o.Observer.StepCommitted(committedAt.Sub(c.dueAt), len(pages[i]))

@@ -3,12 +3,14 @@ package escalation
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/internal/redisx"
+	"github.com/alertgate/alertgate/notify"
 )
 
 // holds asks the Gate about every claimed step; without a Gate nothing is
@@ -30,7 +32,7 @@ func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed,
 		c := &steps[i]
 		pos, _ := ParsePosition(c.next)
 		cand := Candidate{ID: c.id, Route: c.route, Policy: c.policy, Severity: alertgate.Severity(c.severity),
-			Position: pos, At: now}
+			Position: pos, At: now, Flapping: c.flapping, FlapUntil: c.flapUntil, FlapPaged: c.flapPaged}
 		vals, err := cmds[i].Result()
 		if err != nil {
 			e.o.Logger.Error("escalation: could not read the incident's alerts for the gate; paging", "incident_id", c.id, "err", err.Error())
@@ -56,10 +58,26 @@ func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed,
 	return out
 }
 
+// notices are the pages a hold sends (Hold.Notify): the step's people,
+// each once, with the hold's kind and a key of their own.
+func (e *Engine) notices(c *claimed, epoch int, plan Plan, kind notify.Kind, now time.Time) []notify.Page {
+	out := e.pages(c, epoch, plan, now)
+	for i := range out {
+		p := &out[i]
+		p.Kind = kind
+		who := p.User
+		if who == "" {
+			who = "#" + p.Notifier
+		}
+		p.Key = fmt.Sprintf("%s.%d.%s.%s", c.id, epoch, kind, who)
+	}
+	return out
+}
+
 // heldRecord is commit.lua's record of a held step: the same position,
-// due again when the hold may end (at the latest after HoldRecheck), no
-// pages; a timeline entry when the reason is new.
-func (e *Engine) heldRecord(c *claimed, h Hold, now time.Time) []any {
+// due again when the hold may end (at the latest after HoldRecheck), and
+// the hold's notices if any; a timeline entry when the reason is new.
+func (e *Engine) heldRecord(c *claimed, h Hold, notices []notify.Page, now time.Time) ([]any, error) {
 	next := now.Add(e.o.HoldRecheck)
 	if !h.Until.IsZero() && h.Until.Before(next) {
 		next = h.Until
@@ -75,8 +93,19 @@ func (e *Engine) heldRecord(c *claimed, h Hold, now time.Time) []any {
 		}
 		entries = append(entries, entryJSON(now, Entry{Type: alertgate.EventHeld, Message: msg}))
 	}
-	rec := []any{c.id, c.token, c.epoch, c.next, c.next, next.UnixMilli(), "", h.Reason, len(entries), 0}
-	return append(rec, entries...)
+	for _, pg := range notices {
+		entries = append(entries, entryJSON(now, pagedEntry(pg)))
+	}
+	rec := []any{c.id, c.token, c.epoch, c.next, c.next, next.UnixMilli(), "", h.Reason, len(entries), len(notices)}
+	rec = append(rec, entries...)
+	for _, pg := range notices {
+		b, err := json.Marshal(pg)
+		if err != nil {
+			return nil, internal(err)
+		}
+		rec = append(rec, b)
+	}
+	return rec, nil
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -1,5 +1,5 @@
 // Package mute decides whether a due escalation step's pages are held
-// back: silences, maintenance windows and inhibition rules, as
+// back: silences, maintenance windows, inhibition rules and flapping, as
 // escalation.Gate. Muting holds pages, never state: the incident still
 // opens, gathers alerts, resolves and sends its resolution notices, and
 // whatever still fires when the mute ends is paged at once (the engine
@@ -24,6 +24,7 @@ import (
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/escalation"
 	"github.com/alertgate/alertgate/matchers"
+	"github.com/alertgate/alertgate/notify"
 	"github.com/alertgate/alertgate/silence"
 	"github.com/alertgate/alertgate/snapshot"
 )
@@ -94,8 +95,16 @@ type source struct {
 	labels map[string]string
 }
 
+// FlappingReason is what holds a flapping incident's pages.
+const FlappingReason = "flapping: paged once, then quiet until its alerts are stable"
+
 // Hold implements escalation.Gate.
 func (g *Gate) Hold(ctx context.Context, c escalation.Candidate) (escalation.Hold, error) {
+	if c.Flapping && c.At.Before(c.FlapUntil) {
+		// One page says it flaps; then quiet until it has been stable for
+		// the route's flap window (ingest moves FlapUntil on).
+		return escalation.Hold{Reason: FlappingReason, Until: c.FlapUntil, Notify: !c.FlapPaged, Kind: notify.KindFlapping}, nil
+	}
 	if c.FiringTotal == 0 || c.FiringTotal > len(c.Firing) {
 		// Nothing fires to be muted; or more than the engine showed: some
 		// alert may be unmuted, and a pager that cannot tell pages.

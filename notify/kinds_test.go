@@ -285,3 +285,29 @@ func TestEmailThreadsNoticesNotDigests(t *testing.T) {
 		t.Errorf("digest text:\n%s", d.text)
 	}
 }
+
+// A flapping incident's one page is a page — every link — headed as
+// flapping, in every channel.
+func TestFlappingPageIsAPageHeadedFlapping(t *testing.T) {
+	p := chatPage()
+	p.Kind = notify.KindFlapping
+	if !p.IsPage() {
+		t.Fatal("a flapping page is not a page")
+	}
+	for name, body := range map[string][]byte{
+		"slack":   chatJSON(t, notify.SlackMessage(p, hookNow)),
+		"teams":   chatJSON(t, notify.TeamsMessage(p)),
+		"discord": chatJSON(t, notify.DiscordMessage(p)),
+	} {
+		s := string(body)
+		if !strings.Contains(s, "[FLAPPING] Disk full on db-42") || !strings.Contains(s, p.Links.Acknowledge) {
+			t.Errorf("%s: want the [FLAPPING] headline and the acknowledge link:\n%s", name, s)
+		}
+	}
+	if s := notify.SMSBody(p, start); !strings.HasPrefix(s, "[FLAPPING] ") {
+		t.Errorf("SMS %q, want the [FLAPPING] headline", s)
+	}
+	if b := chatJSON(t, notify.NewWebhookBody(p, hookNow)); !strings.Contains(string(b), `"kind":"flapping"`) {
+		t.Errorf("webhook body %s, want kind flapping", b)
+	}
+}

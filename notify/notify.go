@@ -80,11 +80,15 @@ const (
 	KindPage     Kind = "page"
 	KindResolved Kind = "resolved"
 	KindDigest   Kind = "digest"
+	// KindFlapping is the one page a flapping incident sends before it
+	// goes quiet: a page (links, failover, a resolution notice), headed
+	// as flapping.
+	KindFlapping Kind = "flapping"
 )
 
 // IsPage reports whether p asks someone to act (a page, not a notice or
 // a digest).
-func (p *Page) IsPage() bool { return p.Kind == "" || p.Kind == KindPage }
+func (p *Page) IsPage() bool { return p.Kind == "" || p.Kind == KindPage || p.Kind == KindFlapping }
 
 // Contact is one way to reach a person: a notifier and its address.
 type Contact struct {

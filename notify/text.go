@@ -24,11 +24,14 @@ const DigestMaxItems = 10
 //
 //	[CRITICAL] Disk full on web-1                a page
 //	[RESOLVED] Disk full on web-1                a resolution notice
+//	[FLAPPING] Disk full on web-1                a flapping incident's one page
 //	[CRITICAL] 37 incidents need attention       a digest (worst severity)
 func Headline(p Page) string {
 	switch p.Kind {
 	case KindResolved:
 		return "[RESOLVED] " + pageTitle(p)
+	case KindFlapping:
+		return "[FLAPPING] " + pageTitle(p)
 	case KindDigest:
 		n := DigestIncidents(p)
 		verb := " need attention"

@@ -187,7 +187,9 @@ type WebhookBody struct {
 	SentAt  time.Time `json:"sent_at"`
 
 	// Kind is what the message is: "page" (asks someone to act),
-	// "resolved" (a paged incident resolved: Links carry only open) or
+	// "flapping" (the one page of a flapping incident, which then goes
+	// quiet until it is stable), "resolved" (a paged incident resolved:
+	// Links carry only open) or
 	// "digest" (Items stand for many pages to this contact). Receivers
 	// that predate it saw only pages.
 	Kind string `json:"kind"`
@@ -250,6 +252,8 @@ func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
 		Kind:           string(KindPage),
 	}
 	switch p.Kind {
+	case KindFlapping:
+		b.Kind = string(KindFlapping)
 	case KindResolved:
 		b.Kind = string(KindResolved)
 		// A notice asks nothing: only the way to look at the incident.

@@ -27,6 +27,7 @@
 //	status:<status>         zset    incident id by triggered_at, one per status
 //	alertidx                hash    alert key → incident id (PagerDuty acks)
 //	due                     zset    incident id by the time of its next escalation step (ms)
+//	flapdue                 zset    flapping incident id by when it will have been stable long enough (ms)
 //	outbox                  stream  pages waiting for delivery
 //	later                   zset    page key by when its next attempt is due (ms): retries, throttled, circuit open
 //	later:pages             hash    page key → the waiting page and its delivery state (JSON)
@@ -91,6 +92,7 @@ var (
 	Status         = Family{"status", "status:%s"}
 	AlertIndex     = Family{"alertidx", "alertidx"}
 	Due            = Family{"due", "due"}
+	FlapDue        = Family{"flapdue", "flapdue"}
 	Outbox         = Family{"outbox", "outbox"}
 	Later          = Family{"later", "later"}
 	LaterPages     = Family{"laterpages", "later:pages"}
@@ -102,7 +104,7 @@ var (
 // Families lists every family; the prelude is generated from it.
 var Families = []Family{
 	Seq, Group, Incident, IncidentAlerts, AlertMeta, Timeline, Pages, Incidents, Status, AlertIndex, Due, Outbox,
-	Later, LaterPages, Dead, Notified, Link,
+	Later, LaterPages, Dead, Notified, Link, FlapDue,
 }
 
 // Name is the family's name in the prelude's K table.
