@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -300,4 +301,19 @@ func (s *Store) Counts(ctx context.Context) (map[alertgate.IncidentStatus]int64,
 		}
 	}
 	return out, nil
+}
+
+// OpenIncident returns the id of the group's open incident, "" when it
+// has none: the incident an alert of the group would join (explain asks,
+// changing nothing).
+func (s *Store) OpenIncident(ctx context.Context, g Group) (string, error) {
+	ghash, n := redisx.GroupShard(g.Route, g.Key)
+	id, err := s.rdb.HGet(ctx, s.layout.Shard(n).KeyOf(redisx.Group, ghash), "open").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", redisx.Wrap("dedupe: open incident", err)
+	}
+	return id, nil
 }
