@@ -144,9 +144,12 @@ type send struct {
 // reports Redis failures; the pages' own failures are recorded and logged.
 func (d *Deliverer) Pass(ctx context.Context) error {
 	var errs errorSet
-	entries := d.fetch(ctx, &errs)
+	entries, full := d.fetch(ctx, &errs)
 	if len(entries) == 0 {
 		return errs.err()
+	}
+	if full && d.o.More != nil {
+		defer d.o.More() // after this pass: the next one takes the rest
 	}
 	// Redis counts an entry's idle time from the read, in real time.
 	window, cancel := context.WithTimeout(ctx, d.o.ClaimAfter/2)

@@ -111,6 +111,11 @@ type DelivererOptions struct {
 	// Clock gives the time of records and of lag measurements; RealClock
 	// if nil.
 	Clock lifecycle.Clock
+	// More, if set, is called after a pass that took a full Batch from
+	// some shard: more is waiting, and the loop should run again now
+	// rather than at its next tick (a backlog drains at the deliverer's
+	// pace, not Batch × Shards per poll interval).
+	More func()
 	// Prepare, if set, completes a page just before its Notify call: the
 	// per-recipient Links and the SMS ReplyCode, which the outbox does not
 	// keep. An error fails the attempt retryably.
@@ -349,7 +354,7 @@ type entry struct {
 // fetch reads every shard's stream: re-claimed entries first, then new
 // ones. A shard whose group is missing (a flushed or restarted Redis) gets
 // it made again, from 0: the stream holds only pages still to deliver.
-func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
+func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) (entries []*entry, full bool) {
 	d.mu.Lock()
 	cursors := d.cursors
 	d.mu.Unlock()
@@ -377,16 +382,19 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 	}
 	_, _ = p.Exec(ctx) // each command's error is looked at below
 
-	var entries []*entry
 	var noGroup []int
 	reload := false
 	for n := range redisx.Shards {
-		if err := promotes[n].Err(); err != nil {
+		if moved, err := promotes[n].Slice(); err != nil {
 			if redisx.IsNoScript(err) {
 				reload = true
 			} else {
 				errs.add(redisx.Wrap("notify: return waiting pages of shard "+strconv.Itoa(n), err))
 			}
+		} else if len(moved) == 1 {
+			// As many due as it moves at once: more may be due.
+			c, _ := moved[0].(int64)
+			full = full || c >= int64(d.o.Batch)
 		}
 		msgs, next, err := claims[n].Result()
 		switch {
@@ -404,6 +412,7 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 			for _, m := range msgs {
 				entries = append(entries, newEntry(n, m, true))
 			}
+			full = full || len(msgs) >= d.o.Batch
 		}
 		streams, err := reads[n].Result()
 		switch {
@@ -417,6 +426,7 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 				for _, m := range s.Messages {
 					entries = append(entries, newEntry(n, m, false))
 				}
+				full = full || len(s.Messages) >= d.o.Batch
 			}
 		}
 	}
@@ -429,7 +439,7 @@ func (d *Deliverer) fetch(ctx context.Context, errs *errorSet) []*entry {
 		d.log.Warn("outbox consumer group missing (Redis flushed or restarted empty?); making it again", "shards", fmt.Sprint(noGroup))
 		errs.add(d.createGroups(ctx, noGroup))
 	}
-	return entries
+	return entries, full
 }
 
 func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }

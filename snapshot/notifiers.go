@@ -8,6 +8,18 @@ import (
 	"github.com/alertgate/alertgate/notify"
 )
 
+// notifierTransport is every notifier's HTTP transport, shared across
+// config reloads so connections are reused, not re-dialled per snapshot.
+// Go's default keeps two idle connections per host; the deliverer runs up
+// to delivery.per_target requests to one target at once (and a generic
+// webhook may take thousands a second), so two would mean a new
+// connection for most of them, and thousands of sockets in TIME_WAIT.
+var notifierTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}()
+
 // buildNotifiers makes the notifier of every configured channel, by id.
 // The built-in console notifier is the server's (it writes to its
 // standard output), not the config's. Each channel checks its own options
@@ -37,7 +49,8 @@ func buildNotifier(n *config.Notifier) (notify.Notifier, error) {
 	}
 	// Redirects are not followed: a webhook that redirects is misconfigured,
 	// and following one could carry the payload somewhere unintended.
-	client := &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Timeout: timeout, Transport: notifierTransport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	switch n.Type {
 	case config.NotifierWebhook:
 		secrets := make([]string, len(n.Secrets))

@@ -88,6 +88,7 @@ func (s *server) startPaging(ctx context.Context, rdb redis.UniversalClient, cfg
 		ClaimAfter:  cfg.Delivery.ClaimAfter,
 		MaxAttempts: cfg.Delivery.MaxAttempts,
 		Prepare:     s.preparePage,
+		More:        s.paging.deliver.poke,
 		// The retry and breaker settings are read at start; a reload
 		// changes notifiers and their limits, not these.
 		RetryInitial:    cfg.Delivery.RetryInitial,
