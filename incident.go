@@ -99,8 +99,8 @@ const (
 	EventPageDelivered  = "page_delivered"       // a notifier took the page
 	EventPageFailed     = "page_failed"          // a notifier refused it for good, or delivery gave up (dead letter)
 	EventPolicyNotFound = "escalation_policy_not_found"
-	EventPageWaiting    = "page_waiting"  // a page waits: retry, throttled, circuit open (Message says until when)
-	EventPageFailover   = "page_failover" // a failed page goes to the person's next contact, or the next step runs now
+	EventPageWaiting    = "page_waiting"        // a page waits: retry, throttled, circuit open (Message says until when)
+	EventPageFailover   = "page_failover"       // a failed page goes to the person's next contact, or the next step runs now
 	EventHeld           = "escalation_held"     // a due step's pages are held back (silence, maintenance, …); Message says why and until when
 	EventReleased       = "escalation_released" // what held the pages ended: the step runs now
 	EventFlapping       = "flapping"            // an alert changed state too often: one page, then quiet

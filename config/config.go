@@ -34,6 +34,8 @@ type Config struct {
 
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
+	// InhibitRules mute the pages of some alerts while others fire.
+	InhibitRules []InhibitRule `yaml:"inhibit_rules"`
 
 	// Notifiers are the outbound channels (Slack, e-mail, SMS, …);
 	// "console" is built in.
@@ -47,6 +49,9 @@ type Config struct {
 	// route that names no policy. Empty: such incidents page nobody (the
 	// timeline and metrics say so).
 	DefaultEscalationPolicy string `yaml:"default_escalation_policy"`
+	// MaintenanceWindows hold back the pages of matching alerts at
+	// recurring times (docs/silences.md).
+	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows"`
 
 	// Path is the file the config came from ("" when loaded from bytes).
 	Path string `yaml:"-"`
@@ -100,6 +105,9 @@ type Escalation struct {
 	// PollInterval is how often each replica looks for due steps: steps
 	// run at most this late (plus the time a pass takes).
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// HoldRecheck is how soon a step held back (by inhibition, or a hold
+	// that may end early: a silence expired by hand) is looked at again.
+	HoldRecheck time.Duration `yaml:"hold_recheck"`
 }
 
 // Delivery tunes page delivery from the outbox.
@@ -135,6 +143,7 @@ const (
 	TypeDatadog      = "datadog"
 	TypeGeneric      = "generic"
 	TypePagerDuty    = "pagerduty"
+	TypeHeartbeat    = "heartbeat"
 )
 
 // Integration is one sender endpoint: POST /hooks/{name}, or for type
@@ -158,6 +167,12 @@ type Integration struct {
 	Signature *Signature `yaml:"signature"`
 	// Generic maps a JSON body onto alerts (type generic only).
 	Generic *GenericMapping `yaml:"generic"`
+	// Interval, Grace and Severity make a heartbeat (type heartbeat only;
+	// heartbeat.go): a ping missing for Interval + Grace opens an incident
+	// of Severity (default critical).
+	Interval time.Duration `yaml:"interval"`
+	Grace    time.Duration `yaml:"grace"`
+	Severity string        `yaml:"severity"`
 }
 
 // Signature configures HMAC-SHA256 body signatures:
@@ -202,7 +217,9 @@ type GenericMapping struct {
 }
 
 // Route decides how matching alerts group into incidents. Routes are tried
-// in order; the first match wins. An alert no route matches goes to the
+// in order; the first match wins, unless it has Continue. A route's Routes
+// are tried once it matches, and inherit every setting they leave out;
+// docs/routing.md has the rules. An alert no route matches goes to the
 // built-in route "default", which groups by the sender's group key.
 type Route struct {
 	Name string `yaml:"name"`
@@ -212,6 +229,16 @@ type Route struct {
 	Match map[string]string `yaml:"match"`
 	// MatchRE requires labels to match these anchored regular expressions.
 	MatchRE map[string]string `yaml:"match_re"`
+	// Matchers are Alertmanager matchers (package matchers), such as
+	// `severity=~"critical|error"`; each entry may hold a comma-separated
+	// list. All must hold, besides Match and MatchRE.
+	Matchers []string `yaml:"matchers"`
+	// Continue: after this route matched, its later siblings are tried
+	// too, so an alert may open incidents on several routes.
+	Continue bool `yaml:"continue"`
+	// Routes are tried, in order, on alerts this route matched; when none
+	// matches, this route takes the alert itself.
+	Routes []Route `yaml:"routes"`
 	// GroupBy lists the labels whose values make the group key. Empty:
 	// the sender's group key, or else each alert is its own group.
 	// ["..."] groups by all labels.
@@ -232,4 +259,11 @@ type Route struct {
 	GroupWait *time.Duration `yaml:"group_wait"`
 	// Team owns the route's incidents.
 	Team string `yaml:"team"`
+	// Urgency is high (default: pages at once, day and night) or low: a
+	// low-urgency incident outside SupportHours is recorded and starts
+	// paging when support hours begin (urgency.go).
+	Urgency      string        `yaml:"urgency"`
+	SupportHours *SupportHours `yaml:"support_hours"`
+	// Flap detects flapping alerts (urgency.go).
+	Flap *Flap `yaml:"flap"`
 }

@@ -21,6 +21,7 @@ const (
 	DefaultReopenWindow           = 5 * time.Minute
 	DefaultEscalationLease        = 30 * time.Second
 	DefaultEscalationPoll         = 250 * time.Millisecond
+	DefaultHoldRecheck            = 30 * time.Second
 	DefaultDeliveryClaimAfter     = 30 * time.Second
 	DefaultDeliveryMaxAttempts    = 5
 	DefaultDeliveryPoll           = 250 * time.Millisecond
@@ -69,6 +70,7 @@ func (c *Config) applyBaseDefaults() {
 	setIfZero(&c.Delivery.ClaimAfter, DefaultDeliveryClaimAfter)
 	setIfZero(&c.Delivery.MaxAttempts, DefaultDeliveryMaxAttempts)
 	setIfZero(&c.Delivery.PollInterval, DefaultDeliveryPoll)
+	setIfZero(&c.Escalation.HoldRecheck, DefaultHoldRecheck)
 	c.Delivery.applyDefaults()
 	c.applyLinkDefaults()
 }

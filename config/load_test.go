@@ -219,7 +219,7 @@ func TestLoadReportsAllProblems(t *testing.T) {
 		`testdata/several_problems.yml:3: redis.timeout: "soon" is not a duration (for example "30s", "5m", "1h30m")`,
 		`testdata/several_problems.yml:8: integrations[0].colour: unknown field`,
 		`testdata/several_problems.yml:9: integrations[1].name: duplicate name "am" (also integrations[0].name)`,
-		`testdata/several_problems.yml:10: integrations[1].type: "foo" is not one of alertmanager, grafana, datadog, generic, pagerduty`,
+		`testdata/several_problems.yml:10: integrations[1].type: "foo" is not one of alertmanager, grafana, datadog, generic, pagerduty, heartbeat`,
 		`testdata/several_problems.yml:12: routes[0].name: "default" is reserved for the built-in catch-all route`,
 		`testdata/several_problems.yml:13: routes[0].integrations[0]: unknown integration "nope"`,
 	}
@@ -384,6 +384,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 		"ingest.retry_after: must be greater than 0",
 		"escalation.lease: must be at least 100ms (default 30s)",
 		"escalation.poll_interval: must be at least 10ms (default 250ms)",
+		"escalation.hold_recheck: must be between 1s and 1h (default 30s)",
 		"delivery.claim_after: must be at least 100ms (default 30s)",
 		"delivery.max_attempts: must be at least 1 (default 5)",
 		"delivery.poll_interval: must be at least 10ms (default 250ms)",

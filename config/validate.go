@@ -28,7 +28,7 @@ func (c *Config) Validate() error {
 	return ps.err(c.Path)
 }
 
-const typeList = "alertmanager, grafana, datadog, generic, pagerduty"
+const typeList = "alertmanager, grafana, datadog, generic, pagerduty, heartbeat"
 
 func (c *Config) validate(ps *problems) {
 	switch {
@@ -62,7 +62,10 @@ func (c *Config) validate(ps *problems) {
 	}
 	c.validateIntegrations(ps)
 	c.validateRoutes(ps)
+	c.validateInhibitRules(ps)
+	c.validateUrgency(ps)
 	c.validateOnCall(ps)
+	c.validateMaintenance(ps)
 }
 
 func (r *Redis) validate(ps *problems) {
@@ -100,7 +103,7 @@ func (c *Config) validateIntegrations(ps *problems) {
 		validateName(ps, p+".name", in.Name, names)
 		typeOK := false
 		switch in.Type {
-		case TypeAlertmanager, TypeGrafana, TypeDatadog, TypeGeneric, TypePagerDuty:
+		case TypeAlertmanager, TypeGrafana, TypeDatadog, TypeGeneric, TypePagerDuty, TypeHeartbeat:
 			typeOK = true
 		case "":
 			ps.add(p+".type", "required: one of %s", typeList)
@@ -121,6 +124,7 @@ func (c *Config) validateIntegrations(ps *problems) {
 		if !typeOK {
 			continue // the remaining rules depend on the type
 		}
+		in.validateHeartbeat(ps, p) // heartbeat.go
 
 		if in.Type == TypePagerDuty {
 			if len(in.Tokens) > 0 {
@@ -223,10 +227,9 @@ func (c *Config) validateRoutes(ps *problems) {
 	for _, in := range c.Integrations {
 		integrations[in.Name] = true
 	}
-	names := map[string]string{}
-	for i := range c.Routes {
-		r := &c.Routes[i]
-		p := "routes[" + strconv.Itoa(i) + "]"
+	names := map[string]string{} // over the whole tree: names identify groups
+	for _, ra := range c.AllRoutes() {
+		r, p := ra.Route, ra.Path
 
 		if r.Name == DefaultRouteName {
 			ps.add(p+".name", "%q is reserved for the built-in catch-all route", r.Name)
@@ -276,6 +279,7 @@ func (c *Config) validateRoutes(ps *problems) {
 			ps.add(p+".group_by", `"..." (all labels) must be the only entry`)
 		}
 	}
+	c.validateRouteTree(ps)
 }
 
 // validateName checks an integration or route name and that it is unique
@@ -398,6 +402,9 @@ func (c *Config) validateEngine(ps *problems) {
 		ps.add("escalation.poll_interval", "must be at least %v (default %v)", minPoll, DefaultEscalationPoll)
 	} else if c.Escalation.PollInterval >= c.Escalation.Lease && c.Escalation.Lease >= minLease {
 		ps.add("escalation.poll_interval", "must be shorter than escalation.lease (%v)", c.Escalation.Lease)
+	}
+	if c.Escalation.HoldRecheck < time.Second || c.Escalation.HoldRecheck > time.Hour {
+		ps.add("escalation.hold_recheck", "must be between 1s and 1h (default %v)", DefaultHoldRecheck)
 	}
 	if c.Delivery.ClaimAfter < minLease {
 		ps.add("delivery.claim_after", "must be at least %v (default %v)", minLease, DefaultDeliveryClaimAfter)

@@ -75,8 +75,8 @@ func (c *Config) validateOnCall(ps *problems) {
 	for i := range c.EscalationPolicies {
 		v.policy(index("escalation_policies", i), &c.EscalationPolicies[i])
 	}
-	for i := range c.Routes {
-		r, p := &c.Routes[i], index("routes", i)
+	for _, ra := range c.AllRoutes() {
+		r, p := ra.Route, ra.Path
 		if r.EscalationPolicy != "" {
 			v.policies.ref(ps, p+".escalation_policy", r.EscalationPolicy)
 		}

@@ -48,6 +48,10 @@ func handleIngest(d Deps) http.Handler {
 			reject(d, w, r, name, err, snap)
 			return
 		}
+		if in.Type == config.TypeHeartbeat {
+			servePing(d, w, r, snap, in) // handle_heartbeat.go: any body is a ping
+			return
+		}
 		batch, err := recv.Parse(r.Context(), receivers.Request{Body: body, Header: r.Header, Now: d.Now()})
 		if err != nil {
 			reject(d, w, r, name, err, snap)

@@ -43,6 +43,10 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/v1/overrides", api(handleCreateOverride(d))).Methods(http.MethodPost)
 	r.Handle("/api/v1/overrides/{id}", api(handleGetOverride(d))).Methods(http.MethodGet)
 	r.Handle("/api/v1/overrides/{id}", api(handleDeleteOverride(d))).Methods(http.MethodDelete)
+	r.Handle("/api/v1/silences", api(handleListSilences(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/silences", api(handleCreateSilence(d))).Methods(http.MethodPost)
+	r.Handle("/api/v1/silences/{id}", api(handleGetSilence(d))).Methods(http.MethodGet)
+	r.Handle("/api/v1/silences/{id}", api(handleExpireSilence(d))).Methods(http.MethodDelete)
 	// Calendar apps cannot send a bearer token: each feed has its own in
 	// the URL (oncall.FeedToken), checked by the handler.
 	r.Handle("/api/v1/rotations/{id}/calendar.ics", handleRotationCalendar(d)).Methods(http.MethodGet, http.MethodHead)

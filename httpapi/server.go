@@ -13,9 +13,11 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/heartbeat"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
 	"github.com/alertgate/alertgate/oncall"
+	"github.com/alertgate/alertgate/silence"
 	"github.com/alertgate/alertgate/smsreply"
 	"github.com/alertgate/alertgate/snapshot"
 )
@@ -45,6 +47,11 @@ type Deps struct {
 	LinkState func(ctx context.Context, incidentID, nonce string) (epoch int, used bool, err error)
 	// SMSReplies stores SMS reply codes; nil: replies are off.
 	SMSReplies *smsreply.Store
+	// Silences stores the silences; nil: the silence endpoints answer 503.
+	Silences *silence.Store
+	// Heartbeats records the pings of heartbeat integrations; nil: pings
+	// answer 503.
+	Heartbeats *heartbeat.Checker
 }
 
 // NewServer returns the whole HTTP API as one handler.

@@ -112,16 +112,19 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 	byKey := make(map[string]*groupBatch, 1)
 	for i := range b.Alerts {
 		a := &b.Alerts[i]
-		r := tree.Match(a)
-		key := r.GroupKey(a)
-		id := r.Name + "\x00" + key
-		g := byKey[id]
-		if g == nil {
-			g = &groupBatch{route: r, key: key}
-			byKey[id] = g
-			groups = append(groups, g)
+		// Each route the alert takes (several with continue) groups it
+		// on its own, so it may open an incident on each.
+		for _, r := range tree.Routes(a) {
+			key := r.GroupKey(a)
+			id := r.Name + "\x00" + key
+			g := byKey[id]
+			if g == nil {
+				g = &groupBatch{route: r, key: key}
+				byKey[id] = g
+				groups = append(groups, g)
+			}
+			g.alerts = append(g.alerts, *a)
 		}
-		g.alerts = append(g.alerts, *a)
 	}
 
 	actor := "integration:" + integration
@@ -148,6 +151,9 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 				ReopenWindow: g.route.ReopenWindow,
 				Policy:       g.route.Policy,
 				GroupWait:    g.route.GroupWait,
+				// Flap detection counts state changes in the group.
+				FlapTransitions: g.route.FlapTransitions,
+				FlapWindow:      g.route.FlapWindow,
 			},
 		}, dedupe.Delivery{Alerts: g.alerts, Truncated: truncated, Actor: actor, RequestID: req, Now: now})
 		if err != nil {

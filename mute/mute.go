@@ -1,6 +1,6 @@
 // Package mute decides whether a due escalation step's pages are held
-// back: silences, maintenance windows, inhibition rules and flapping, as
-// escalation.Gate. Muting holds pages, never state: the incident still
+// back: silences, maintenance windows, inhibition rules, flapping and
+// low urgency outside support hours, as escalation.Gate. Muting holds pages, never state: the incident still
 // opens, gathers alerts, resolves and sends its resolution notices, and
 // whatever still fires when the mute ends is paged at once (the engine
 // keeps the held step due at the mute's end).
@@ -95,6 +95,9 @@ type source struct {
 	labels map[string]string
 }
 
+// LowUrgencyReason holds a low-urgency incident outside support hours.
+const LowUrgencyReason = "low urgency, outside support hours"
+
 // FlappingReason is what holds a flapping incident's pages.
 const FlappingReason = "flapping: paged once, then quiet until its alerts are stable"
 
@@ -104,6 +107,11 @@ func (g *Gate) Hold(ctx context.Context, c escalation.Candidate) (escalation.Hol
 		// One page says it flaps; then quiet until it has been stable for
 		// the route's flap window (ingest moves FlapUntil on).
 		return escalation.Hold{Reason: FlappingReason, Until: c.FlapUntil, Notify: !c.FlapPaged, Kind: notify.KindFlapping}, nil
+	}
+	if r := g.o.Snapshot().Routes.Route(c.Route); r != nil && r.Urgency == config.UrgencyLow &&
+		r.SupportHours != nil && !r.SupportHours.Active(c.At) {
+		// Recorded now, paged when support hours begin.
+		return escalation.Hold{Reason: LowUrgencyReason, Until: r.SupportHours.NextChange(c.At)}, nil
 	}
 	if c.FiringTotal == 0 || c.FiringTotal > len(c.Firing) {
 		// Nothing fires to be muted; or more than the engine showed: some
@@ -206,8 +214,9 @@ func (g *Gate) state(ctx context.Context, at time.Time) (silence.Set, []rule, er
 		}
 		g.srcRead, g.srcIndex = at, index(g.rules, all)
 	}
-	// The set was read at setRead; windows are computed at `at`.
-	return g.set.WithWindows(g.windows), g.rules, nil
+	// The set was read at setRead (up to SilencesFor ago): it answers for
+	// `at`, as do the windows.
+	return g.set.Later(at).WithWindows(g.windows), g.rules, nil
 }
 
 func compileRules(cfg []config.InhibitRule) []rule {

@@ -174,3 +174,50 @@ func TestSilenceReadErrorIsAnError(t *testing.T) {
 		t.Error("no error when the silences cannot be read (the engine pages on it)")
 	}
 }
+
+// A low-urgency route's incident is held outside support hours, until
+// they begin, whatever fires; inside them it pages.
+func TestLowUrgencyWaitsForSupportHours(t *testing.T) {
+	snap, err := snapshot.Load([]byte(`
+routes:
+  - name: tickets
+    match: {team: web}
+    urgency: low
+    support_hours: {time_zone: Europe/London, days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}
+`), "test.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := mute.New(mute.Options{
+		Silences: func(_ context.Context, at time.Time) (silence.Set, error) { return silence.NewSet(at, nil), nil },
+		Snapshot: func() *snapshot.Snapshot { return snap },
+	})
+	web := map[string]string{"team": "web"}
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, c := range []struct {
+		route, at string
+		held      bool
+		until     string
+	}{
+		{"tickets", "2026-12-01T03:00:00Z", true, "2026-12-01T09:00:00Z"}, // Tuesday night: until 09:00
+		{"tickets", "2026-12-01T10:00:00Z", false, ""},                    // Tuesday morning: pages
+		{"tickets", "2026-12-05T10:00:00Z", true, "2026-12-07T09:00:00Z"}, // Saturday: until Monday
+		{"default", "2026-12-01T03:00:00Z", false, ""},                    // high urgency: at once
+	} {
+		cand := candidate(at(c.at), web)
+		cand.Route = c.route
+		h, err := g.Hold(context.Background(), cand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (h.Reason != "") != c.held || (c.held && (h.Reason != mute.LowUrgencyReason || !h.Until.Equal(at(c.until)))) {
+			t.Errorf("%s at %s: hold %+v, want held %v until %s", c.route, c.at, h, c.held, c.until)
+		}
+	}
+}

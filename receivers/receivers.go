@@ -83,6 +83,8 @@ func New(in config.Integration) (Receiver, error) {
 		return r, nil
 	case config.TypePagerDuty:
 		return &pagerDutyReceiver{common: c}, nil
+	case config.TypeHeartbeat:
+		return &heartbeatReceiver{common: c}, nil
 	}
 	return nil, fail("no receiver for type %q", in.Type)
 }

@@ -69,19 +69,23 @@ func (s *server) pagingComponents() []lifecycle.Component {
 	}
 }
 
-// startPaging builds the engine and the delivery loop over rdb and checks
-// their scripts (and creates the outbox consumer groups).
-func (s *server) startPaging(ctx context.Context, rdb redis.UniversalClient, cfg *config.Config, overrides *oncall.Store) error {
+// startPaging builds the engine (its steps held back by gate) and the
+// delivery loop over rdb, and checks their scripts (and creates the outbox
+// consumer groups).
+func (s *server) startPaging(ctx context.Context, rdb redis.UniversalClient, cfg *config.Config, overrides *oncall.Store,
+	gate escalation.Gate) error {
 	s.paging.escalate, s.paging.deliver = newPokes(), newPokes()
 	s.paging.escalateEvery, s.paging.deliverEvery = cfg.Escalation.PollInterval, cfg.Delivery.PollInterval
 	s.paging.lease = cfg.Escalation.Lease
 	s.paging.engine = escalation.New(rdb, cfg.Redis.KeyPrefix, escalation.Options{
-		Directory: func() *escalation.Directory { return s.current.Load().Escalation },
-		Overrides: overrides,
-		Lease:     cfg.Escalation.Lease,
-		Logger:    s.logger,
-		Observer:  metrics.NewEscalation(s.metrics.Registry),
-		Committed: func() { s.paging.escalate.poke(); s.paging.deliver.poke() },
+		Directory:   func() *escalation.Directory { return s.current.Load().Escalation },
+		Overrides:   overrides,
+		Lease:       cfg.Escalation.Lease,
+		Logger:      s.logger,
+		Observer:    metrics.NewEscalation(s.metrics.Registry),
+		Committed:   func() { s.paging.escalate.poke(); s.paging.deliver.poke() },
+		Gate:        gate,
+		HoldRecheck: cfg.Escalation.HoldRecheck,
 	})
 	s.paging.deliverer = notify.NewDeliverer(rdb, cfg.Redis.KeyPrefix, notify.DelivererOptions{
 		Notifiers:   s.notifiers(),

@@ -33,6 +33,7 @@ const usage = `usage:
   alertgate oncall --config FILE [--at TIME] [--json]
   alertgate oncall --config FILE --rotation ID --from TIME --to TIME [--json]
   alertgate schedule preview --config FILE [--days 90] [--from TIME] [--margin 20]
+  alertgate silence add|list|expire …  (alertgate silence help)
   alertgate version
 
 TIME is RFC 3339: 2026-03-09T09:00:00-04:00 or 2026-03-09T13:00:00Z.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runOnCall(rest, getenv, stdout, stderr)
 	case "schedule":
 		return runSchedule(rest, getenv, stdout, stderr)
+	case "silence":
+		return runSilence(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "alertgate", buildVersion())
 		return nil

@@ -23,11 +23,14 @@ import (
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/heartbeat"
 	"github.com/alertgate/alertgate/httpapi"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/lifecycle"
 	"github.com/alertgate/alertgate/internal/metrics"
+	"github.com/alertgate/alertgate/mute"
 	"github.com/alertgate/alertgate/oncall"
+	"github.com/alertgate/alertgate/silence"
 	"github.com/alertgate/alertgate/smsreply"
 	"github.com/alertgate/alertgate/snapshot"
 )
@@ -219,6 +222,8 @@ type server struct {
 
 	// smsReplies keeps the SMS reply codes (smsreply.go).
 	smsReplies *smsreply.Store
+	// heartbeats records pings and checks for missed ones (heartbeat.go).
+	heartbeats *heartbeat.Checker
 }
 
 // components are the parts of a running alertgate, in start order; they
@@ -257,6 +262,7 @@ func (s *server) components() []lifecycle.Component {
 		lifecycle.Component{Name: "config reload", Run: s.reloadOnHUP},
 	)
 	cs = append(cs, s.pagingComponents()...)
+	cs = append(cs, s.heartbeatComponent())
 	cs = append(cs,
 		lifecycle.Component{
 			Name:  "http",
@@ -301,14 +307,24 @@ func (s *server) startRedis(ctx context.Context) error {
 	s.metrics = metrics.New(store.Counts)
 	rdb.AddHook(s.metrics.RedisHook())
 	overrides := oncall.NewStore(rdb, cfg.Redis.KeyPrefix)
+	// The API keeps silences; the engine's gate holds back the pages they
+	// (and maintenance windows, inhibition, flapping, low urgency) mute.
+	silences := silence.NewStore(rdb, cfg.Redis.KeyPrefix, silence.Options{})
+	if err := silences.Check(ctx); err != nil && alertgate.ErrorCode(err) == alertgate.EINTERNAL {
+		return fmt.Errorf("redis: %w", err)
+	}
+	gate := mute.New(mute.Options{Silences: silences.Active, Snapshot: s.current.Load, Sources: store.FiringAlerts})
 	// Before paging: delivery assigns reply codes. A code works as long as
 	// a link of the same page does (links.ttl; read at start).
 	s.smsReplies = smsreply.New(rdb, cfg.Redis.KeyPrefix, smsreply.Options{TTL: cfg.Links.TTL})
-	if err := s.startPaging(ctx, rdb, cfg, overrides); err != nil {
+	if err := s.startPaging(ctx, rdb, cfg, overrides, gate); err != nil {
 		return err
 	}
 	svc := incident.NewService(store, incident.Options{Logger: s.logger, Observer: s.metrics, Escalator: s.paging.engine,
 		Scheduled: s.paging.escalate.poke}) // a first page due at once goes out now, not at the next poll
+	if err := s.startHeartbeats(ctx, rdb, cfg, svc); err != nil {
+		return err
+	}
 	s.srv = httpapi.NewHTTPServer(httpapi.NewServer(httpapi.Deps{
 		Logger:    s.logger,
 		Snapshot:  s.current.Load,
@@ -320,6 +336,8 @@ func (s *server) startRedis(ctx context.Context) error {
 		LinkState: store.LinkState,
 
 		SMSReplies: s.smsReplies,
+		Heartbeats: s.heartbeats,
+		Silences:   silences,
 	}), s.logger)
 	return nil
 }

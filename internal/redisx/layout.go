@@ -41,6 +41,8 @@
 //	<prefix>:v1:{oncall}:…        the on-call overrides (oncall.KeyBase)
 //	<prefix>:v1:{rate:<hash>}     a notifier target's rate limit (notify, throttle.lua)
 //	<prefix>:v1:{sms:<hash>}:codes  the live SMS reply codes of one phone number (smsreply)
+//	<prefix>:v1:{silences}:…      the silences (silence)
+//	<prefix>:v1:{hb}:…            the heartbeats' deadlines and state (heartbeat)
 //
 // ghash is a hash of the route and group key (GroupShard), so no label value
 // can shape a key. An incident id is seq×Shards+shard (IncidentID), so the
