@@ -105,6 +105,15 @@ const (
 	EventReleased       = "escalation_released" // what held the pages ended: the step runs now
 	EventFlapping       = "flapping"            // an alert changed state too often: one page, then quiet
 	EventFlapEnded      = "flapping_ended"      // stable again: paging resumes, or the incident resolves
+
+	// People's work on an incident (issue 9: declared incidents, roles,
+	// postmortems, follow-ups).
+	EventDeclared     = "declared"      // a person opened the incident by hand (no alert)
+	EventRoleAssigned = "role_assigned" // Role: who holds a role now
+	EventStatusUpdate = "status_update" // Message: a status update, also sent to stakeholders
+	EventImpactSet    = "impact_set"    // Impact: the customer-impact window, as a person set it
+	EventPostmortem   = "postmortem"    // Postmortem: required, draft, done
+	EventFollowUp     = "follow_up"     // FollowUp: a follow-up added, changed or done
 )
 
 // TimelineEvents lists every timeline event type.
@@ -114,6 +123,7 @@ var TimelineEvents = []string{
 	EventNoPolicy, EventPaged, EventStepSkipped, EventExhausted, EventEscalated,
 	EventReassigned, EventPageDelivered, EventPageFailed, EventPolicyNotFound,
 	EventPageWaiting, EventPageFailover, EventHeld, EventReleased, EventFlapping, EventFlapEnded,
+	EventDeclared, EventRoleAssigned, EventStatusUpdate, EventImpactSet, EventPostmortem, EventFollowUp,
 }
 
 // TimelineEntry is one thing that happened to an incident.
@@ -125,6 +135,47 @@ type TimelineEntry struct {
 	Message string    `json:"message,omitempty"`
 	// Page describes the page of a paged, page_delivered or page_failed entry.
 	Page *PageEntry `json:"page,omitempty"`
+	// Role, Impact, Postmortem and FollowUp carry what people record on a
+	// declared or worked incident (the entries of those types).
+	Role       *RoleEntry       `json:"role,omitempty"`
+	Impact     *ImpactEntry     `json:"impact,omitempty"`
+	Postmortem *PostmortemEntry `json:"postmortem,omitempty"`
+	FollowUp   *FollowUpEntry   `json:"follow_up,omitempty"`
+}
+
+// RoleEntry is a role handed to a person: "commander", "communications".
+// User "" takes the role from whoever held it.
+type RoleEntry struct {
+	Role string `json:"role"`
+	User string `json:"user"`
+}
+
+// ImpactEntry is the customer-impact window a person set; a zero End
+// means the impact has not ended (or ends with the resolve).
+type ImpactEntry struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end,omitzero"`
+}
+
+// PostmortemEntry is the postmortem's state as of the entry: required (by
+// a rule, due by Due), draft, or done at DoneAt; Link is the document.
+type PostmortemEntry struct {
+	Status string    `json:"status"`
+	Link   string    `json:"link,omitempty"`
+	Due    time.Time `json:"due,omitzero"`
+	DoneAt time.Time `json:"done_at,omitzero"`
+}
+
+// FollowUpEntry is a follow-up action as of the entry: each entry of one
+// ID replaces the previous (added, changed, done).
+type FollowUpEntry struct {
+	ID     string    `json:"id"`
+	Title  string    `json:"title"`
+	Owner  string    `json:"owner,omitempty"`
+	Due    time.Time `json:"due,omitzero"`
+	Link   string    `json:"link,omitempty"`
+	Done   bool      `json:"done"`
+	DoneAt time.Time `json:"done_at,omitzero"`
 }
 
 // PageEntry is one page as the timeline shows it: who, through what, at
