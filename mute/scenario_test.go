@@ -1,7 +1,10 @@
 package mute_test
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,4 +189,60 @@ func hasEntry(inc *alertgate.Incident, typ, contains string) bool {
 		}
 	}
 	return false
+}
+
+// recorder is a notifier that keeps what it is given.
+type recorder struct {
+	mu    sync.Mutex
+	pages []notify.Page
+}
+
+func (r *recorder) Notify(_ context.Context, p notify.Page) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pages = append(r.pages, p)
+	return false, nil
+}
+
+func (r *recorder) kinds() []notify.Kind {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []notify.Kind
+	for _, p := range r.pages {
+		out = append(out, p.Kind)
+	}
+	return out
+}
+
+// A silence made after someone was paged does not keep the resolution
+// notice from them: silences hold pages that ask for action, not the news
+// that it is over.
+func TestPagedBeforeTheSilenceStillHearsTheResolve(t *testing.T) {
+	w := newWorld(t, "{}")
+	rec := &recorder{}
+	d := notify.NewDeliverer(w.rdb, w.prefix, notify.DelivererOptions{Clock: w.clock,
+		Notifiers: func(string) (notify.Notifier, bool) { return rec, true }})
+	if err := d.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	deliver := func() {
+		t.Helper()
+		if err := d.Pass(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db1 := map[string]string{"host": "db-1"}
+	w.alert("g", "DiskFull", alertgate.Firing, db1)
+	w.at(time.Second)
+	deliver()
+	if _, _, err := w.silences.Create(t.Context(), silence.Silence{Matchers: []string{`host="db-1"`},
+		StartsAt: w.clock.Now(), EndsAt: w.clock.Now().Add(time.Hour), Comment: "on it", CreatedBy: "alice"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.at(time.Minute)
+	w.alert("g", "DiskFull", alertgate.Resolved, db1)
+	deliver()
+	if got := rec.kinds(); !slices.Equal(got, []notify.Kind{"", notify.KindResolved}) {
+		t.Errorf("messages %v, want the page, then its resolution notice despite the silence", got)
+	}
 }
