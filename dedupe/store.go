@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +30,10 @@ var (
 	//go:embed transition.lua
 	transitionSource string
 	transitionScript = redisx.NewScript("dedupe: transition", transitionSource)
+
+	//go:embed alertidx.lua
+	alertIndexSource string
+	alertIndexScript = redisx.NewScript("dedupe: alert index", alertIndexSource)
 )
 
 // Store is the Redis store of groups and incidents.
@@ -43,7 +50,7 @@ func NewStore(rdb redis.UniversalClient, prefix string) *Store {
 // Check loads the store's scripts, so a script that does not compile (or a
 // Redis that refuses scripts) shows at start, not at the first alert.
 func (s *Store) Check(ctx context.Context) error {
-	for _, sc := range []*redisx.Script{ingestScript, transitionScript} {
+	for _, sc := range []*redisx.Script{ingestScript, transitionScript, alertIndexScript} {
 		if err := sc.Load(ctx, s.rdb); err != nil {
 			return err
 		}
@@ -181,36 +188,53 @@ func header(shard redisx.Shard, now time.Time, req, actor string) *redisx.Header
 	return redisx.NewHeader(shard, now, req, actor)
 }
 
-// IndexAlerts records which incident holds each alert, so a sender that
-// names only an alert (PagerDuty's acknowledge) can find its incident. It
-// runs after Ingest committed and is idempotent; the index is a lookup aid,
-// not state.
-func (s *Store) IndexAlerts(ctx context.Context, incidentID string, alertKeys []string) error {
+// IndexAlerts records which incident of route holds each alert, so a
+// sender that names only an alert (PagerDuty's acknowledge) can find its
+// incidents: one per route it took. It runs after Ingest committed and is
+// idempotent; the index is a lookup aid, not state.
+func (s *Store) IndexAlerts(ctx context.Context, route, incidentID string, alertKeys []string) error {
 	if incidentID == "" || len(alertKeys) == 0 {
 		return nil
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range alertKeys {
-			p.HSet(ctx, s.layout.Shard(redisx.AlertShard(k)).Key(redisx.AlertIndex), k, incidentID)
+	var byShard [redisx.Shards][]any
+	for _, k := range alertKeys {
+		n := redisx.AlertShard(k)
+		byShard[n] = append(byShard[n], k)
+	}
+	now := time.Now()
+	for n, keys := range byShard {
+		if len(keys) == 0 {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return redisx.Wrap("dedupe: index alerts", err)
+		shard := s.layout.Shard(n)
+		h := redisx.NewHeader(shard, now, redisx.RequestID(), "").Str("route", route).Str("id", incidentID)
+		if _, err := alertIndexScript.Run(ctx, s.rdb, []string{shard.Key(redisx.AlertIndex)}, h, keys...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// IncidentForAlert returns the incident that last held the alert, or "".
-func (s *Store) IncidentForAlert(ctx context.Context, alertKey string) (string, error) {
-	id, err := s.rdb.HGet(ctx, s.layout.Shard(redisx.AlertShard(alertKey)).Key(redisx.AlertIndex), alertKey).Result()
+// IncidentsForAlert returns the incidents that last held the alert, one
+// per route it took (most alerts take one), or none.
+func (s *Store) IncidentsForAlert(ctx context.Context, alertKey string) ([]string, error) {
+	raw, err := s.rdb.HGet(ctx, s.layout.Shard(redisx.AlertShard(alertKey)).Key(redisx.AlertIndex), alertKey).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", redisx.Wrap("dedupe: alert index", err)
+		return nil, redisx.Wrap("dedupe: alert index", err)
 	}
-	return id, nil
+	if !strings.HasPrefix(raw, "{") {
+		return []string{raw}, nil // written before routes were kept
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
+			Err: fmt.Errorf("dedupe: alert index entry of %q: %w", alertgate.Truncate(alertKey, 64), err)}
+	}
+	ids := slices.Sorted(maps.Values(m))
+	return slices.Compact(ids), nil
 }
 
 // Action is a change a person (or a sender) makes to an incident.

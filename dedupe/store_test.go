@@ -2,6 +2,7 @@ package dedupe_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -362,14 +363,25 @@ func TestAlertIndex(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *dedupe.Store) {
 		a := alert("pd-1", alertgate.Firing)
 		id := mustIngest(t, s, group, t0, a).IncidentID
-		if err := s.IndexAlerts(t.Context(), id, []string{a.Key()}); err != nil {
+		if err := s.IndexAlerts(t.Context(), "default", id, []string{a.Key()}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.IncidentForAlert(t.Context(), a.Key())
-		if err != nil || got != id {
-			t.Fatalf("IncidentForAlert = %q, %v; want %q", got, err, id)
+		got, err := s.IncidentsForAlert(t.Context(), a.Key())
+		if err != nil || !slices.Equal(got, []string{id}) {
+			t.Fatalf("IncidentsForAlert = %q, %v; want [%q]", got, err, id)
 		}
-		if got, _ := s.IncidentForAlert(t.Context(), "am/unknown"); got != "" {
+		// The same alert on a second route (continue): both incidents; a
+		// later incident on the first route replaces its first.
+		if err := s.IndexAlerts(t.Context(), "dba", "77", []string{a.Key()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexAlerts(t.Context(), "default", "93", []string{a.Key()}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.IncidentsForAlert(t.Context(), a.Key()); !slices.Equal(got, []string{"77", "93"}) {
+			t.Fatalf("after two routes: %q, want [77 93]", got)
+		}
+		if got, _ := s.IncidentsForAlert(t.Context(), "am/unknown"); len(got) != 0 {
 			t.Fatalf("unknown alert: got %q, want none", got)
 		}
 	})

@@ -176,7 +176,7 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 			for i := range g.alerts {
 				keys[i] = g.alerts[i].Key()
 			}
-			if err := s.store.IndexAlerts(ctx, res.IncidentID, keys); err != nil {
+			if err := s.store.IndexAlerts(ctx, g.route.Name, res.IncidentID, keys); err != nil {
 				return acc, err
 			}
 		}
@@ -211,20 +211,26 @@ func (s *Service) observe(integration string, g *groupBatch, r dedupe.Result) {
 	}
 }
 
-// acknowledgeAlert acknowledges the incident holding one alert. An alert
-// that no incident holds, or whose incident is resolved, is ignored, as
-// PagerDuty ignores an acknowledge for an alert that is not open.
+// acknowledgeAlert acknowledges the incidents holding one alert: one per
+// route it took (continue). An alert that no incident holds, or whose
+// incident is resolved, is ignored, as PagerDuty ignores an acknowledge
+// for an alert that is not open.
 func (s *Service) acknowledgeAlert(ctx context.Context, integration, fingerprint string, by By, now time.Time) error {
 	a := alertgate.Alert{Source: integration, Fingerprint: fingerprint}
-	id, err := s.store.IncidentForAlert(ctx, a.Key())
-	if err != nil || id == "" {
+	ids, err := s.store.IncidentsForAlert(ctx, a.Key())
+	if err != nil {
 		return err
 	}
-	_, err = s.store.Transition(ctx, id, dedupe.Change{Action: dedupe.Acknowledge, Actor: by.Actor, RequestID: by.RequestID, Now: now})
-	if alertgate.ErrorCode(err) == alertgate.ECONFLICT || alertgate.ErrorCode(err) == alertgate.ENOTFOUND {
-		return nil
+	for _, id := range ids {
+		_, err = s.store.Transition(ctx, id, dedupe.Change{Action: dedupe.Acknowledge, Actor: by.Actor, RequestID: by.RequestID, Now: now})
+		if alertgate.ErrorCode(err) == alertgate.ECONFLICT || alertgate.ErrorCode(err) == alertgate.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 // By says who makes a change and names the request: a repeat of the same
