@@ -30,9 +30,6 @@ package oncall
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,9 +144,9 @@ func (s *Store) CreateOnce(ctx context.Context, o schedule.Override, idempotency
 	case o.CreatedAt.IsZero():
 		return o, false, alertgate.FieldErrorf("created_at", "required")
 	}
-	o.ID = newID()
+	o.ID = redisx.NewID(idPrefix)
 	if idempotencyKey != "" {
-		o.ID = idFromKey(idempotencyKey)
+		o.ID = redisx.IDFromKey(idPrefix, "override", idempotencyKey)
 	}
 	o.Start, o.End, o.CreatedAt = o.Start.UTC(), o.End.UTC(), o.CreatedAt.UTC()
 	js, err := json.Marshal(o)
@@ -186,19 +183,6 @@ func (s *Store) CreateOnce(ctx context.Context, o schedule.Override, idempotency
 	// 96 random bits collided, or the script answered nonsense.
 	return o, false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
 		Err: fmt.Errorf("oncall: create override %s: script answered %q", o.ID, status)}
-}
-
-// idFromKey is the override id of a client's idempotency key: a hash, so
-// no key can shape an id.
-func idFromKey(key string) string {
-	sum := sha256.Sum256([]byte("override\x00" + key))
-	return idPrefix + hex.EncodeToString(sum[:12])
-}
-
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return idPrefix + hex.EncodeToString(b[:])
 }
 
 // Get returns the override called id; ENOTFOUND when there is none.

@@ -3,9 +3,6 @@ package silence
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,9 +162,9 @@ func (s *Store) Create(ctx context.Context, sl Silence, idempotencyKey string) (
 	if err := sl.prepare(now); err != nil {
 		return sl, false, err
 	}
-	sl.ID = newID()
+	sl.ID = redisx.NewID(idPrefix)
 	if idempotencyKey != "" {
-		sl.ID = idFromKey(idempotencyKey)
+		sl.ID = redisx.IDFromKey(idPrefix, "silence", idempotencyKey)
 	}
 	js, err := json.Marshal(sl)
 	if err != nil {
@@ -205,19 +202,6 @@ func (s *Store) Create(ctx context.Context, sl Silence, idempotencyKey string) (
 	// 96 random bits collided, or the script answered nonsense.
 	return sl, false, &alertgate.Error{Code: alertgate.EINTERNAL, Message: "internal error",
 		Err: fmt.Errorf("silence: create %s: script answered %q", sl.ID, status)}
-}
-
-// idFromKey is the silence id of a client's idempotency key: a hash, so no
-// key can shape an id.
-func idFromKey(key string) string {
-	sum := sha256.Sum256([]byte("silence\x00" + key))
-	return idPrefix + hex.EncodeToString(sum[:12])
-}
-
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return idPrefix + hex.EncodeToString(b[:])
 }
 
 // Get returns the silence called id, its state at now; ENOTFOUND when
