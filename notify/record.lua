@@ -118,7 +118,8 @@ for i = 1, #all, 2 do
     return {'recorded'}
   end
 end
-if tonumber(f[4]) > now then
+local dueAt = tonumber(f[4])
+if not dueAt or dueAt > now then
   redis.call('ZADD', due, now, H.id)
   redis.call('HSET', inc, 'esc_due', now)
 end
