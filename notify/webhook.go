@@ -156,6 +156,31 @@ func (w *Webhook) Target() string { return w.target }
 // always present unless marked omitempty; times are RFC 3339 in UTC.
 type WebhookBody struct {
 	Version int `json:"version"`
+	// The page: for a digest its top-level fields describe the digest:
+	// its own key, the worst severity of its items, a title such as "37
+	// incidents need attention", alert_count summed over items.
+	WebhookItem
+	// SentAt is when this attempt was sent (it changes on a retry, the key
+	// does not).
+	SentAt time.Time `json:"sent_at"`
+
+	// Kind is what the message is: "page" (asks someone to act),
+	// "flapping" (the one page of a flapping incident, which then goes
+	// quiet until it is stable), "resolved" (a paged incident resolved:
+	// Links carry only open) or "digest" (Items stand for many pages to
+	// this contact). Receivers that predate it saw only pages.
+	Kind string `json:"kind"`
+	// DurationSeconds is how long a resolved incident lasted (since to
+	// paged_at); omitted unless Kind is "resolved" and both are known.
+	DurationSeconds *int64 `json:"duration_seconds,omitempty"`
+	// Items are a digest's pages, most urgent first, every one of them
+	// (a receiver dedupes by each item's idempotency_key); omitted unless
+	// Kind is "digest".
+	Items []WebhookItem `json:"items,omitempty"`
+}
+
+// WebhookItem is one page: the body of a page, and each item of a digest.
+type WebhookItem struct {
 	// IdempotencyKey equals the Idempotency-Key header: the same page
 	// delivered twice has the same key.
 	IdempotencyKey string `json:"idempotency_key"`
@@ -180,60 +205,13 @@ type WebhookBody struct {
 	// omitted when empty.
 	Links *WebhookLinks `json:"links,omitempty"`
 	// PagedAt is when the escalation step made the page (for a notice,
-	// when the incident resolved; for a digest, when it was made); SentAt
-	// is when this attempt was sent (it changes on a retry, the key does
-	// not).
+	// when the incident resolved; for a digest, when it was made).
 	PagedAt time.Time `json:"paged_at"`
-	SentAt  time.Time `json:"sent_at"`
-
-	// Kind is what the message is: "page" (asks someone to act),
-	// "flapping" (the one page of a flapping incident, which then goes
-	// quiet until it is stable), "resolved" (a paged incident resolved:
-	// Links carry only open) or
-	// "digest" (Items stand for many pages to this contact). Receivers
-	// that predate it saw only pages.
-	Kind string `json:"kind"`
-	// DurationSeconds is how long a resolved incident lasted (since to
-	// paged_at); omitted unless Kind is "resolved" and both are known.
-	DurationSeconds *int64 `json:"duration_seconds,omitempty"`
-	// Items are a digest's pages, most urgent first, every one of them
-	// (a receiver dedupes by each item's idempotency_key); omitted unless
-	// Kind is "digest". For a digest the top-level fields describe the
-	// digest: its own key, the worst severity of its items, a title such
-	// as "37 incidents need attention", alert_count summed over items.
-	Items []WebhookItem `json:"items,omitempty"`
 }
 
-// WebhookItem is one page a digest stands for: the fields of a page
-// body, without the envelope (version, sent_at) or the digest's kind.
-type WebhookItem struct {
-	IdempotencyKey string        `json:"idempotency_key"`
-	IncidentID     string        `json:"incident_id"`
-	Title          string        `json:"title"`
-	Severity       string        `json:"severity"`
-	Service        string        `json:"service"`
-	AlertCount     int           `json:"alert_count"`
-	Since          *time.Time    `json:"since,omitempty"`
-	Policy         string        `json:"policy"`
-	Step           int           `json:"step"`
-	Repeat         int           `json:"repeat"`
-	User           string        `json:"user"`
-	Reason         string        `json:"reason"`
-	Links          *WebhookLinks `json:"links,omitempty"`
-	PagedAt        time.Time     `json:"paged_at"`
-}
-
-// WebhookLinks are the page's links for people.
-type WebhookLinks struct {
-	Acknowledge string `json:"acknowledge,omitempty"`
-	Resolve     string `json:"resolve,omitempty"`
-	Open        string `json:"open,omitempty"`
-}
-
-// NewWebhookBody is the body for p sent at sentAt.
-func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
-	b := WebhookBody{
-		Version:        WebhookVersion,
+// webhookItem is p as a webhook carries it.
+func webhookItem(p Page) WebhookItem {
+	return WebhookItem{
 		IdempotencyKey: p.Key,
 		IncidentID:     p.Incident,
 		Title:          p.Title,
@@ -248,9 +226,19 @@ func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
 		Reason:         p.Reason,
 		Links:          webhookLinks(p.Links),
 		PagedAt:        p.At.UTC(),
-		SentAt:         sentAt.UTC(),
-		Kind:           string(KindPage),
 	}
+}
+
+// WebhookLinks are the page's links for people.
+type WebhookLinks struct {
+	Acknowledge string `json:"acknowledge,omitempty"`
+	Resolve     string `json:"resolve,omitempty"`
+	Open        string `json:"open,omitempty"`
+}
+
+// NewWebhookBody is the body for p sent at sentAt.
+func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
+	b := WebhookBody{Version: WebhookVersion, WebhookItem: webhookItem(p), SentAt: sentAt.UTC(), Kind: string(KindPage)}
 	switch p.Kind {
 	case KindFlapping:
 		b.Kind = string(KindFlapping)
@@ -275,22 +263,7 @@ func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
 		}
 		b.Items = make([]WebhookItem, 0, len(p.Items))
 		for _, it := range p.Items {
-			b.Items = append(b.Items, WebhookItem{
-				IdempotencyKey: it.Key,
-				IncidentID:     it.Incident,
-				Title:          it.Title,
-				Severity:       string(it.Severity),
-				Service:        it.Service,
-				AlertCount:     it.AlertCount,
-				Since:          webhookSince(it.Since),
-				Policy:         it.Policy,
-				Step:           it.Step,
-				Repeat:         it.Repeat,
-				User:           it.User,
-				Reason:         it.Reason,
-				Links:          webhookLinks(it.Links),
-				PagedAt:        it.At.UTC(),
-			})
+			b.Items = append(b.Items, webhookItem(it))
 		}
 	}
 	return b
