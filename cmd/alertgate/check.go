@@ -19,7 +19,7 @@ func runCheckConfig(args []string, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s: invalid configuration", args[0])
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d integrations, %d routes)\n", args[0], len(snap.Config.Integrations), len(snap.Config.Routes))
+	fmt.Fprintf(stdout, "%s: OK (%d integrations, %d routes)\n", args[0], len(snap.Config.Integrations), len(snap.Config.AllRoutes()))
 	// Valid, but probably not what was meant: say so, without failing.
 	if len(snap.Config.Links.Keys) > 0 && snap.Config.PublicURL == "" {
 		fmt.Fprintf(stdout, "%s: note: links.keys is set but public_url is not: pages carry no acknowledge links (and SMS no reply codes) until it is\n", args[0])
