@@ -134,7 +134,17 @@ func (g *Gate) Hold(ctx context.Context, c escalation.Candidate) (escalation.Hol
 			windows = appendNew(windows, w[0])
 			continue
 		}
-		if n := g.inhibitor(rules, labels); n > 0 {
+		n := g.inhibitor(rules, labels)
+		if n == 0 && g.targeted(rules, labels) {
+			// About to page a possible target: a source may have arrived
+			// since the last read (in the very delivery that opened this
+			// incident, with group_wait 0). Look again, unless just read.
+			if err := g.refreshSources(ctx, c.At, freshSources); err != nil {
+				return escalation.Hold{}, err
+			}
+			n = g.inhibitor(rules, labels)
+		}
+		if n > 0 {
 			inhibited++
 			if !slices.Contains(inhibitRules, n) {
 				inhibitRules = append(inhibitRules, n)
@@ -206,17 +216,47 @@ func (g *Gate) state(ctx context.Context, at time.Time) (silence.Set, []rule, er
 		}
 		g.set, g.setRead = set, at
 	}
-	if len(g.rules) > 0 && g.o.Sources != nil &&
-		(g.srcRead.IsZero() || at.Sub(g.srcRead) >= g.o.SourcesFor || at.Before(g.srcRead)) {
-		var all []map[string]string
-		if err := g.o.Sources(ctx, func(l map[string]string) { all = append(all, l) }); err != nil {
-			return silence.Set{}, nil, err
-		}
-		g.srcRead, g.srcIndex = at, index(g.rules, all)
+	if err := g.readSources(ctx, at, g.o.SourcesFor); err != nil {
+		return silence.Set{}, nil, err
 	}
 	// The set was read at setRead (up to SilencesFor ago): it answers for
 	// `at`, as do the windows.
 	return g.set.Later(at).WithWindows(g.windows), g.rules, nil
+}
+
+// freshSources: a read of the sources this recent is fresh enough to
+// page a target on.
+const freshSources = 250 * time.Millisecond
+
+// readSources reads the firing alerts that inhibition rules look for when
+// the last read is older than maxAge. Call with g.mu held.
+func (g *Gate) readSources(ctx context.Context, at time.Time, maxAge time.Duration) error {
+	if len(g.rules) == 0 || g.o.Sources == nil ||
+		(!g.srcRead.IsZero() && at.Sub(g.srcRead) < maxAge && !at.Before(g.srcRead)) {
+		return nil
+	}
+	var all []map[string]string
+	if err := g.o.Sources(ctx, func(l map[string]string) { all = append(all, l) }); err != nil {
+		return err
+	}
+	g.srcRead, g.srcIndex = at, index(g.rules, all)
+	return nil
+}
+
+func (g *Gate) refreshSources(ctx context.Context, at time.Time, maxAge time.Duration) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.readSources(ctx, at, maxAge)
+}
+
+// targeted reports whether some rule's target matchers match labels.
+func (g *Gate) targeted(rules []rule, labels map[string]string) bool {
+	for _, r := range rules {
+		if r.target.Matches(labels) {
+			return true
+		}
+	}
+	return false
 }
 
 func compileRules(cfg []config.InhibitRule) []rule {

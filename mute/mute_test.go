@@ -221,3 +221,19 @@ routes:
 		}
 	}
 }
+
+// A source that arrived since the last read (with group_wait 0, in the
+// very delivery that opened the target) still inhibits: before paging a
+// possible target the gate reads the sources again, unless it just did.
+func TestInhibitionSeesANewSource(t *testing.T) {
+	f := newFixture(t)
+	warning := map[string]string{"severity": "warning", "cluster": "eu"}
+	f.sources = []map[string]string{warning}
+	if h := f.hold(t, candidate(now, warning)); h.Reason != "" {
+		t.Fatalf("hold %+v with no source, want none", h)
+	}
+	f.sources = append(f.sources, map[string]string{"severity": "critical", "cluster": "eu"})
+	if h := f.hold(t, candidate(now.Add(time.Second), warning)); h.Reason == "" {
+		t.Error("the new source, a second later (within the 5s cache), did not inhibit")
+	}
+}
