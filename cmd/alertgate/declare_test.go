@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/httpapi"
+	"github.com/alertgate/alertgate/incident"
+	"github.com/alertgate/alertgate/internal/metrics"
+	"github.com/alertgate/alertgate/internal/redistest"
+	"github.com/alertgate/alertgate/internal/testlog"
+	"github.com/alertgate/alertgate/snapshot"
+)
+
+func TestDeclareCommand(t *testing.T) {
+	rdb, prefix := redistest.New(t)
+	snap, err := snapshot.Load([]byte("api:\n  tokens: [api-token]\n"), "test.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dedupe.NewStore(rdb, prefix)
+	logger := slog.New(slog.NewJSONHandler(testlog.NewLog(t), nil))
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{
+		Logger:    logger,
+		Snapshot:  func() *snapshot.Snapshot { return snap },
+		Incidents: incident.NewService(store, incident.Options{Logger: logger}),
+		Metrics:   metrics.New(nil),
+		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+	}))
+	t.Cleanup(srv.Close)
+
+	out, _, err := runCLI(t, srv.URL, "declare", "--title", "Checkout fails", "--severity", "critical", "--service", "payments", "--commander", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`^declared incident (\d+) \(triggered\): `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("output %q", out)
+	}
+	inc, err := store.Get(t.Context(), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inc.Declared || inc.Title != "Checkout fails" || inc.Service != "payments" || inc.Roles[alertgate.RoleCommander] != "bob" {
+		t.Errorf("declared %+v", inc)
+	}
+	if got := inc.Timeline[0].Actor; !strings.Contains(got, "alice") {
+		t.Errorf("declared by %q, want $USER alice", got)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"declare", "--severity", "critical"}, "--title is required"},
+		{[]string{"declare", "--title", "x"}, "--severity is required"},
+		{[]string{"declare", "--title", "x", "--severity", "info", "--policy", "a", "--rotation", "b"}, "not both"},
+		{[]string{"declare", "--title", "x", "--severity", "info", "extra"}, "unexpected argument"},
+	} {
+		_, _, err := runCLI(t, srv.URL, c.args...)
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want a usage error saying %q", c.args, err, c.want)
+		}
+	}
+	// The API's refusal comes back with its message.
+	_, _, err = runCLI(t, srv.URL, "declare", "--title", "x", "--severity", "sev1")
+	if err == nil || !strings.Contains(err.Error(), `"sev1" is not one of critical`) || !strings.Contains(err.Error(), "400") {
+		t.Errorf("bad severity: %v, want the API's 400 message", err)
+	}
+}
