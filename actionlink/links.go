@@ -35,7 +35,9 @@ func (s *Signer) PageLinks(publicURL string, p notify.Page) (notify.Links, error
 	if l.Open, err = link(Open); err != nil {
 		return notify.Links{}, err
 	}
-	if p.Kind == notify.KindResolved {
+	if !p.IsPage() {
+		// A notice, a status update, a reminder: nothing to act on from
+		// the message itself, only the way to look.
 		return l, nil
 	}
 	if l.Acknowledge, err = link(Acknowledge); err != nil {

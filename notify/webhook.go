@@ -167,8 +167,9 @@ type WebhookBody struct {
 	// Kind is what the message is: "page" (asks someone to act),
 	// "flapping" (the one page of a flapping incident, which then goes
 	// quiet until it is stable), "resolved" (a paged incident resolved:
-	// Links carry only open) or "digest" (Items stand for many pages to
-	// this contact). Receivers that predate it saw only pages.
+	// Links carry only open), "digest" (Items stand for many pages to
+	// this contact), "status_update" or "reminder" (Reason carries the
+	// text; Links only open). Receivers that predate it saw only pages.
 	Kind string `json:"kind"`
 	// DurationSeconds is how long a resolved incident lasted (since to
 	// paged_at); omitted unless Kind is "resolved" and both are known.
@@ -240,8 +241,10 @@ type WebhookLinks struct {
 func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
 	b := WebhookBody{Version: WebhookVersion, WebhookItem: webhookItem(p), SentAt: sentAt.UTC(), Kind: string(KindPage)}
 	switch p.Kind {
-	case KindFlapping:
-		b.Kind = string(KindFlapping)
+	case "", KindPage:
+	default:
+		// flapping, status updates, reminders, and kinds to come: as they are.
+		b.Kind = string(p.Kind)
 	case KindResolved:
 		b.Kind = string(KindResolved)
 		// A notice asks nothing: only the way to look at the incident.
