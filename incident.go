@@ -41,6 +41,10 @@ type Incident struct {
 	Firing     int `json:"firing"`
 	// Reopened counts how often the incident fired again after resolving.
 	Reopened int `json:"reopened"`
+	// ReducedAt is when retention reduced the incident to what reports
+	// count (docs/retention.md): its alerts, timeline and delivery records
+	// are then partial. Zero while it is whole.
+	ReducedAt time.Time `json:"reduced_at,omitzero"`
 
 	// EscalationPolicy is the policy walking the incident ("" when none).
 	EscalationPolicy string `json:"escalation_policy,omitempty"`
@@ -50,6 +54,11 @@ type Incident struct {
 	// Alerts and Timeline are filled only when one incident is fetched.
 	Alerts   []IncidentAlert `json:"alerts,omitempty"`
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+
+	// IncidentWork (roles, impact, postmortem, follow-ups) is filled only
+	// when one incident is fetched, but Declared in listings too
+	// (incident_work.go).
+	IncidentWork
 }
 
 // Escalation is where an incident's escalation policy stands.

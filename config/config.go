@@ -32,10 +32,15 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	Links    Links    `yaml:"links"`
 
+	// Auth configures logins, sessions and SSO behind a proxy (access.go).
+	Auth Auth `yaml:"auth"`
+
 	Integrations []Integration `yaml:"integrations"`
 	Routes       []Route       `yaml:"routes"`
 	// InhibitRules mute the pages of some alerts while others fire.
 	InhibitRules []InhibitRule `yaml:"inhibit_rules"`
+	// Retention says how long resolved incidents are kept whole.
+	Retention Retention `yaml:"retention"`
 
 	// Notifiers are the outbound channels (Slack, e-mail, SMS, …);
 	// "console" is built in.
@@ -52,6 +57,11 @@ type Config struct {
 	// MaintenanceWindows hold back the pages of matching alerts at
 	// recurring times (docs/silences.md).
 	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows"`
+	// Reports tunes the reports API (docs/measures.md).
+	Reports Reports `yaml:"reports"`
+	// StatusUpdates and Postmortems: people's work on incidents (postmortems.go).
+	StatusUpdates StatusUpdates `yaml:"status_updates"`
+	Postmortems   Postmortems   `yaml:"postmortems"`
 
 	// Path is the file the config came from ("" when loaded from bytes).
 	Path string `yaml:"-"`
@@ -82,6 +92,9 @@ type API struct {
 	// Tokens are the bearer tokens accepted by the API; several allow rotation.
 	Tokens     []Secret `yaml:"tokens"`
 	TokensFile string   `yaml:"tokens_file"`
+	// ScopedTokens are the api.tokens entries written as mappings, with
+	// scopes and an owner (access.go); the plain ones above have full access.
+	ScopedTokens []APIToken `yaml:"-"`
 	// FeedSecret signs the tokens in iCal feed URLs (calendar apps cannot
 	// send a bearer token). Empty: the feeds are off. Changing it revokes
 	// every feed URL handed out.

@@ -71,6 +71,7 @@ func (c *Config) applyBaseDefaults() {
 	setIfZero(&c.Delivery.MaxAttempts, DefaultDeliveryMaxAttempts)
 	setIfZero(&c.Delivery.PollInterval, DefaultDeliveryPoll)
 	setIfZero(&c.Escalation.HoldRecheck, DefaultHoldRecheck)
+	setIfZero(&c.Retention.KeepResolved, DefaultKeepResolved)
 	c.Delivery.applyDefaults()
 	c.applyLinkDefaults()
 }

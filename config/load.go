@@ -391,6 +391,10 @@ func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(p)
 
 	case kindStruct:
+		if t == apiType { // tokens may be strings or mappings (access.go)
+			l.decodeAPI(n, v, path)
+			return
+		}
 		l.decodeStruct(n, v, path)
 
 	case kindSlice:

@@ -394,6 +394,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 		"delivery.breaker_open_for: must be at least 100ms (default 30s)",
 		"delivery.per_target: must be at least 1 (default 4)",
 		`routes[0].group_by: "..." (all labels) must be the only entry`,
+		"retention.keep_resolved: must be at least 24h (default 2160h0m0s): export incidents before they are reduced",
 	}, "\n")
 	if got := err.Error(); got != want {
 		t.Errorf("Validate() =\n%s\nwant\n%s", got, want)

@@ -20,6 +20,11 @@ type User struct {
 	WorkingHours *Window `yaml:"working_hours"`
 	// Contacts are tried in order of preference.
 	Contacts []Contact `yaml:"contacts"`
+	// PasswordHash, a bcrypt hash (alertgate hash-password), lets the user
+	// log in (access.go); Admin gives their sessions the admin scope.
+	PasswordHash     Secret `yaml:"password_hash"`
+	PasswordHashFile string `yaml:"password_hash_file"`
+	Admin            bool   `yaml:"admin"`
 }
 
 // Window is a weekly window: from From to To (past midnight when To is not

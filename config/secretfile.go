@@ -20,6 +20,7 @@ func (l *loader) readSecretFiles(c *Config, configPath string) {
 	l.readSecrets(&c.API.Tokens, c.API.TokensFile, "api.tokens", dir)
 	l.readSecret(&c.API.FeedSecret, c.API.FeedSecretFile, "api.feed_secret", dir)
 	l.readLinkSecrets(c, configPath)
+	l.readAccessSecrets(c, configPath)
 	for i := range c.Notifiers {
 		n := &c.Notifiers[i]
 		base := "notifiers[" + strconv.Itoa(i) + "]"

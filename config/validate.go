@@ -64,8 +64,11 @@ func (c *Config) validate(ps *problems) {
 	c.validateRoutes(ps)
 	c.validateInhibitRules(ps)
 	c.validateUrgency(ps)
+	c.validateRetention(ps)
 	c.validateOnCall(ps)
 	c.validateMaintenance(ps)
+	c.validateWork(ps) // postmortems.go
+	c.validateAccess(ps)
 }
 
 func (r *Redis) validate(ps *problems) {

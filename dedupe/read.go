@@ -56,14 +56,21 @@ func (s *Store) Get(ctx context.Context, id string) (*alertgate.Incident, error)
 			Alert   string               `json:"alert"`
 			Message string               `json:"message"`
 			Page    *alertgate.PageEntry `json:"page"`
+			// People's work (declare.go).
+			Role       *alertgate.RoleEntry       `json:"role"`
+			Impact     *alertgate.ImpactEntry     `json:"impact"`
+			Postmortem *alertgate.PostmortemEntry `json:"postmortem"`
+			FollowUp   *alertgate.FollowUpEntry   `json:"follow_up"`
 		}
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
 			return nil, corrupt(fmt.Errorf("dedupe: incident %s timeline: %w", id, err))
 		}
 		inc.Timeline = append(inc.Timeline, alertgate.TimelineEntry{
 			At: time.UnixMilli(e.At).UTC(), Type: e.Type, Actor: e.Actor, Alert: e.Alert, Message: e.Message, Page: e.Page,
+			Role: e.Role, Impact: e.Impact, Postmortem: e.Postmortem, FollowUp: e.FollowUp,
 		})
 	}
+	inc.FillWork()
 	return inc, nil
 }
 
@@ -95,6 +102,7 @@ var incidentFields = []string{
 	"triggered_at", "acknowledged_at", "resolved_at", "updated_at",
 	"alert_count", "firing", "reopened",
 	"policy", "esc_last", "esc_next", "esc_due", "esc_held",
+	"declared", "reduced",
 }
 
 // decodeIncident reads the values of incidentFields, in order; ok is false
@@ -125,9 +133,11 @@ func decodeIncident(vals []any) (inc *alertgate.Incident, ok bool) {
 		AlertCount:     atoi("alert_count"),
 		Firing:         atoi("firing"),
 		Reopened:       atoi("reopened"),
+		ReducedAt:      msTime(f["reduced"]),
 
 		EscalationPolicy: f["policy"],
 		Escalation:       decodeEscalation(f),
+		IncidentWork:     alertgate.IncidentWork{Declared: f["declared"] == "1"},
 	}, true
 }
 

@@ -14,23 +14,12 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/alertgate/alertgate"
-	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/incident"
 )
 
-// requireAPIToken guards /api/v1 with the configured bearer tokens.
-func requireAPIToken(d Deps) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			snap := d.Snapshot() // once: the handler finds it in the context
-			if !config.MatchAny(snap.Config.API.Tokens, bearer(r)) {
-				writeError(w, alertgate.Errorf(alertgate.EUNAUTHORIZED, "missing or wrong bearer token"), 0)
-				return
-			}
-			next.ServeHTTP(w, withSnapshot(r, snap))
-		})
-	}
-}
+// requireAPIToken guards an /api/v1 route: a token or a login with the
+// scope of the method (access.go).
+func requireAPIToken(d Deps) func(http.Handler) http.Handler { return requireScope(d, "") }
 
 type listResponse struct {
 	Incidents  []alertgate.Incident `json:"incidents"`
@@ -91,7 +80,7 @@ func parseFilter(r *http.Request) (alertgate.IncidentFilter, error) {
 // handleGetIncident serves GET /api/v1/incidents/{id}.
 func handleGetIncident(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inc, err := d.Incidents.Get(r.Context(), mux.Vars(r)["id"])
+		inc, err := d.Incidents.GetWork(r.Context(), mux.Vars(r)["id"], &requestSnapshot(r).Config.Postmortems)
 		if err != nil {
 			apiError(d, w, r, err)
 			return
@@ -148,11 +137,8 @@ const maxIdempotencyKeyLen = 128
 // by names who acts and the request: a client that retries an action with
 // the same Idempotency-Key header gets it done once.
 func by(r *http.Request, req actionRequest) incident.By {
-	b := incident.By{Actor: "api", RequestID: r.Header.Get("Idempotency-Key")}
-	if req.Actor != "" {
-		b.Actor = "user:" + req.Actor
-	}
-	return b
+	// The caller, not the body, names who acts (actorOf).
+	return incident.By{Actor: actorOf(r, req.Actor), RequestID: r.Header.Get("Idempotency-Key")}
 }
 
 // handleAction decodes the optional JSON body and runs one incident action.

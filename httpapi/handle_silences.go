@@ -99,7 +99,7 @@ func decodeSilence(w http.ResponseWriter, r *http.Request) (silence.Silence, err
 	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
 		return sl, alertgate.FieldErrorf("body", "trailing data after the JSON object")
 	}
-	sl.Matchers, sl.Comment, sl.CreatedBy = req.Matchers, req.Comment, req.CreatedBy
+	sl.Matchers, sl.Comment, sl.CreatedBy = req.Matchers, req.Comment, nameOf(r, req.CreatedBy)
 	if req.StartsAt != "" {
 		if sl.StartsAt, err = parseTime("starts_at", req.StartsAt); err != nil {
 			return sl, err

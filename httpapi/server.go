@@ -13,6 +13,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/auth"
+	"github.com/alertgate/alertgate/explain"
 	"github.com/alertgate/alertgate/heartbeat"
 	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/internal/metrics"
@@ -52,6 +54,15 @@ type Deps struct {
 	// Heartbeats records the pings of heartbeat integrations; nil: pings
 	// answer 503.
 	Heartbeats *heartbeat.Checker
+	// Explain is where POST /api/v1/explain reads (its Snapshot and Now
+	// are the request's); zero: from the config alone.
+	Explain explain.Deps
+	// Sessions keeps the logins (access.go); nil: logins are off and
+	// session cookies are ignored.
+	Sessions *auth.Store
+	// Console serves the web console's paths (console.New, console.Paths);
+	// nil: no console.
+	Console http.Handler
 }
 
 // NewServer returns the whole HTTP API as one handler.

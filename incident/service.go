@@ -168,6 +168,9 @@ func (s *Service) Accept(ctx context.Context, tree *routing.Tree, integration st
 			acc.Incidents = append(acc.Incidents, res.IncidentID)
 		}
 		s.observe(integration, g, res)
+		if res.Outcome == dedupe.Resolved {
+			s.observeAutoResolve(ctx, res.IncidentID) // measures.go
+		}
 		if firstStepDueNow(g.route, res.Outcome) {
 			dueNow = true
 		}
@@ -280,7 +283,11 @@ func (s *Service) change(ctx context.Context, id string, action dedupe.Action, b
 	if changed && action != dedupe.Note {
 		s.logger.Info("incident "+string(action)+"d", "incident_id", id, "actor", by.Actor)
 	}
-	return s.store.Get(ctx, id)
+	inc, err := s.store.Get(ctx, id)
+	if err == nil && changed {
+		s.observeMeasures(inc, action) // measures.go
+	}
+	return inc, err
 }
 
 // Escalate runs the incident's next escalation step now; note, optional,

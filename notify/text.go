@@ -32,6 +32,10 @@ func Headline(p Page) string {
 		return "[RESOLVED] " + pageTitle(p)
 	case KindFlapping:
 		return "[FLAPPING] " + pageTitle(p)
+	case KindStatusUpdate:
+		return "[UPDATE] " + pageTitle(p)
+	case KindReminder:
+		return "[REMINDER] " + pageTitle(p)
 	case KindDigest:
 		n := DigestIncidents(p)
 		verb := " need attention"
@@ -84,7 +88,7 @@ func Facts(p Page) [][2]string {
 	}
 	f = append(f, [2]string{"Incident", p.Incident})
 	if p.Reason != "" {
-		f = append(f, [2]string{"Paged because", p.Reason})
+		f = append(f, [2]string{reasonLabel(p), p.Reason})
 	}
 	return f
 }

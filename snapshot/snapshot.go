@@ -31,6 +31,7 @@ import (
 	"fmt"
 
 	"github.com/alertgate/alertgate/actionlink"
+	"github.com/alertgate/alertgate/auth"
 	"github.com/alertgate/alertgate/config"
 	"github.com/alertgate/alertgate/escalation"
 	"github.com/alertgate/alertgate/notify"
@@ -63,6 +64,8 @@ type Snapshot struct {
 	// Links signs and verifies the links in pages; nil when pages carry
 	// none (config.LinksEnabled).
 	Links *actionlink.Signer
+	// Access is who may call, and what they may do (package auth).
+	Access *auth.Policy
 }
 
 // Build validates cfg (config.Validate) and compiles it. A config that
@@ -111,7 +114,7 @@ func Build(cfg *config.Config) (_ *Snapshot, err error) {
 		return nil, notBuilt(cfg, err)
 	}
 	return &Snapshot{Config: cfg, Receivers: reg, Routes: tree, Rotations: rotations, RotationIDs: rotationIDs,
-		Escalation: dir, Notifiers: notifiers, Links: links}, nil
+		Escalation: dir, Notifiers: notifiers, Links: links, Access: auth.NewPolicy(cfg)}, nil
 }
 
 // RotationList returns the rotations in the config's order.

@@ -34,6 +34,9 @@ const usage = `usage:
   alertgate oncall --config FILE --rotation ID --from TIME --to TIME [--json]
   alertgate schedule preview --config FILE [--days 90] [--from TIME] [--margin 20]
   alertgate silence add|list|expire …  (alertgate silence help)
+  alertgate declare --title TEXT --severity SEV [--service S] [--commander U] [--policy ID|--rotation ID]
+  alertgate explain --config FILE --integration NAME [--at TIME] [--json] PAYLOAD_FILE
+  alertgate hash-password [--stdin] [--cost 12]
   alertgate version
 
 TIME is RFC 3339: 2026-03-09T09:00:00-04:00 or 2026-03-09T13:00:00Z.
@@ -57,6 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSchedule(rest, getenv, stdout, stderr)
 	case "silence":
 		return runSilence(ctx, rest, getenv, stdout, stderr)
+	case "declare":
+		return runDeclare(ctx, rest, getenv, stdout, stderr)
+	case "explain":
+		return runExplain(ctx, rest, getenv, stdout, stderr)
+	case "hash-password":
+		return runHashPassword(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "alertgate", buildVersion())
 		return nil

@@ -21,8 +21,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/alertgate/alertgate"
+	"github.com/alertgate/alertgate/auth"
 	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/console"
 	"github.com/alertgate/alertgate/dedupe"
+	"github.com/alertgate/alertgate/explain"
 	"github.com/alertgate/alertgate/heartbeat"
 	"github.com/alertgate/alertgate/httpapi"
 	"github.com/alertgate/alertgate/incident"
@@ -263,6 +266,8 @@ func (s *server) components() []lifecycle.Component {
 	)
 	cs = append(cs, s.pagingComponents()...)
 	cs = append(cs, s.heartbeatComponent())
+	cs = append(cs, s.reminderComponent())  // reminders.go
+	cs = append(cs, s.retentionComponent()) // retention.go
 	cs = append(cs,
 		lifecycle.Component{
 			Name:  "http",
@@ -325,7 +330,15 @@ func (s *server) startRedis(ctx context.Context) error {
 	if err := s.startHeartbeats(ctx, rdb, cfg, svc); err != nil {
 		return err
 	}
+	// The logins (docs/access.md): POST /login makes them, the API and
+	// the web console (docs/console.md) read them.
+	consoleSessions := auth.NewStore(rdb, cfg.Redis.KeyPrefix, auth.Options{})
+	web := console.New(console.Deps{Incidents: svc, Counts: store.Counts, Snapshot: s.current.Load,
+		Overrides: overrides, Silences: silences, Sessions: consoleSessions, Logger: s.logger,
+		Explain: &explain.Deps{Store: store, Gate: gate, Overrides: overrides}})
 	s.srv = httpapi.NewHTTPServer(httpapi.NewServer(httpapi.Deps{
+		Console:   web,
+		Sessions:  consoleSessions, // /login and the console share the logins
 		Logger:    s.logger,
 		Snapshot:  s.current.Load,
 		Incidents: svc,
@@ -338,6 +351,7 @@ func (s *server) startRedis(ctx context.Context) error {
 		SMSReplies: s.smsReplies,
 		Heartbeats: s.heartbeats,
 		Silences:   silences,
+		Explain:    explain.Deps{Store: store, Gate: gate, Overrides: overrides},
 	}), s.logger)
 	return nil
 }
@@ -390,7 +404,7 @@ func reload(load func() (*snapshot.Snapshot, error), current *atomic.Pointer[sna
 	}
 	current.Store(snap)
 	m.ConfigReloaded(true)
-	logger.Info("config reloaded", "integrations", len(cfg.Integrations), "routes", len(cfg.Routes))
+	logger.Info("config reloaded", "integrations", len(cfg.Integrations), "routes", len(cfg.AllRoutes()))
 }
 
 // loadRecovering calls load, turning a panic into an error.
@@ -416,6 +430,7 @@ Webhook URLs (every token is "dev"):
   Generic JSON  %[1]s/hooks/generic
   PagerDuty     %[1]s/v2/enqueue   (routing_key "dev")
 API: %[1]s/api/v1/incidents (Authorization: Bearer dev)
+Log in: %[1]s/login as user "dev", password "dev"
 
 Fire a test alert:
   curl -sS -H 'Authorization: Bearer dev' -H 'Content-Type: application/json' \

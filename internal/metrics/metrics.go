@@ -66,6 +66,7 @@ type Metrics struct {
 	redisLatency   *prometheus.HistogramVec
 	configReloads  *prometheus.CounterVec
 	internalErrors *prometheus.CounterVec
+	measures       *Measures // measures.go
 }
 
 // New registers every collector on a fresh registry. counts feeds the
@@ -112,6 +113,7 @@ func New(counts CountsFunc, opts ...Option) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.alertsReceived, m.rejections, m.dedupeHits, m.incidentEvents, m.redisLatency, m.configReloads, m.internalErrors,
 	)
+	m.measures = NewMeasures(m.Registry)
 	if counts != nil {
 		m.Registry.MustRegister(newIncidentsCollector(counts, o.countsTimeout))
 	}
