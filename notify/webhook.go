@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -239,12 +240,10 @@ type WebhookLinks struct {
 
 // NewWebhookBody is the body for p sent at sentAt.
 func NewWebhookBody(p Page, sentAt time.Time) WebhookBody {
-	b := WebhookBody{Version: WebhookVersion, WebhookItem: webhookItem(p), SentAt: sentAt.UTC(), Kind: string(KindPage)}
+	// Every kind but a plain page says what it is (flapping, status
+	// updates, reminders, and kinds to come).
+	b := WebhookBody{Version: WebhookVersion, WebhookItem: webhookItem(p), SentAt: sentAt.UTC(), Kind: string(cmp.Or(p.Kind, KindPage))}
 	switch p.Kind {
-	case "", KindPage:
-	default:
-		// flapping, status updates, reminders, and kinds to come: as they are.
-		b.Kind = string(p.Kind)
 	case KindResolved:
 		b.Kind = string(KindResolved)
 		// A notice asks nothing: only the way to look at the incident.
