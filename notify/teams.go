@@ -219,8 +219,9 @@ func teamsColor(s alertgate.Severity) string {
 }
 
 // teamsText makes sender text safe for a card: control characters become
-// spaces (a TextBlock renders a newline as a paragraph break) and the
-// text is cut to teamsMaxText characters.
+// spaces (a TextBlock renders a newline as a paragraph break), links are
+// broken (see teamsNoLinks) and the text is cut to teamsMaxText
+// characters.
 func teamsText(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -228,11 +229,21 @@ func teamsText(s string) string {
 		}
 		return r
 	}, s)
+	s = teamsNoLinks.Replace(s)
 	if r := []rune(s); len(r) > teamsMaxText {
 		s = string(r[:teamsMaxText-1]) + "…"
 	}
 	return s
 }
+
+// teamsNoLinks keeps sender text from becoming a link (issue 9): card
+// markdown makes links of "[text](url)" and autolinks of "<scheme:…>",
+// whatever the scheme. A word joiner (U+2060: invisible, no line break)
+// between "]" and "(" and after every "<" stops a CommonMark parser
+// seeing either, without backslash escapes, which Teams mobile has shown
+// as backslashes (microsoft/AdaptiveCards#5590). Sender text is one line
+// by now, so it cannot hold a reference-style link's definition.
+var teamsNoLinks = strings.NewReplacer("](", "]\u2060(", "<", "<\u2060")
 
 type teamsMessage struct {
 	Type        string            `json:"type"`

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // TelegramOptions configure the "telegram" notifier (the Bot API's
@@ -243,8 +244,20 @@ func telegramDigest(p Page) string {
 
 // telegramEscape escapes what Telegram's HTML parse mode reads as markup:
 // "<", ">" and "&" everywhere, and '"' inside attributes. Telegram knows
-// only these named entities (&lt; &gt; &amp; &quot;).
-var telegramEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace
+// only these named entities (&lt; &gt; &amp; &quot;). Every value it
+// escapes is one line of the message, so control characters (a sender's
+// CR and LF among them) become spaces: a title cannot add lines that look
+// like the message's own.
+func telegramEscape(s string) string {
+	return telegramMarkup.Replace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+var telegramMarkup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 // publicURL reports whether Telegram will take u for a URL button: http
 // or https, and a host with a dot that is not a loopback or private IP.
