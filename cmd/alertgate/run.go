@@ -35,6 +35,7 @@ const usage = `usage:
   alertgate schedule preview --config FILE [--days 90] [--from TIME] [--margin 20]
   alertgate silence add|list|expire …  (alertgate silence help)
   alertgate declare --title TEXT --severity SEV [--service S] [--commander U] [--policy ID|--rotation ID]
+  alertgate export [--from TIME] [--to TIME] [--format jsonl|csv] [--status S] [-o FILE]
   alertgate explain --config FILE --integration NAME [--at TIME] [--json] PAYLOAD_FILE
   alertgate hash-password [--stdin] [--cost 12]
   alertgate version
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSilence(ctx, rest, getenv, stdout, stderr)
 	case "declare":
 		return runDeclare(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, getenv, stdout, stderr)
 	case "explain":
 		return runExplain(ctx, rest, getenv, stdout, stderr)
 	case "hash-password":
