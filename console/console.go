@@ -105,6 +105,8 @@ func (c *Console) routes() {
 	m.Handle("GET /silences", c.page(c.silencesPage))
 	m.Handle("POST /silences", c.page(c.createSilence))
 	m.Handle("POST /silences/{id}/expire", c.page(c.expireSilence))
+	c.reportRoutes(m) // GET /reports, /reports.csv, /static/vendor/ (reports.go)
+	c.workRoutes(m)   // /declare; roles, status updates, impact, postmortem, follow-ups (work.go)
 	m.Handle("/", c.page(func(w http.ResponseWriter, r *http.Request, req *request) {
 		c.problem(w, req, http.StatusNotFound, "There is no such page.")
 	}))

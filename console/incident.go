@@ -75,6 +75,9 @@ type incidentBody struct {
 	Explain bool
 	// Form values shown back after a mistake.
 	Note, Target string
+	// Work is people's work on it: roles, status updates, impact,
+	// postmortem, follow-ups (work.go).
+	Work workView
 }
 
 func (b *incidentBody) CanAcknowledge() bool { return b.Inc.Status == alertgate.Triggered }
@@ -128,9 +131,12 @@ func (c *Console) showIncident(w http.ResponseWriter, r *http.Request, q *reques
 		b.Users = append(b.Users, u.ID)
 	}
 	b.Rotations = q.snap.RotationIDs
+	var typed *workForm
 	if form != nil {
 		b.Note, b.Target = form.Note, form.Target
+		typed = &form.Work.Form
 	}
+	b.Work = workOf(q, inc, typed)
 	c.render(w, q, status, "incident", view{Title: "#" + inc.ID + " " + inc.Title, Nav: "incidents", Live: problem == "",
 		Done: done, Problem: problem, Body: b})
 }

@@ -1,17 +1,13 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/alertgate/alertgate"
-	"github.com/alertgate/alertgate/config"
+	"github.com/alertgate/alertgate/incident"
 	"github.com/alertgate/alertgate/reports"
-	"github.com/alertgate/alertgate/schedule"
 	"github.com/alertgate/alertgate/snapshot"
 )
 
@@ -67,13 +63,12 @@ func handleReports(d Deps) http.Handler {
 			q.groupBy, table, q.from.UTC().Format("20060102T150405Z"), q.to.UTC().Format("20060102T150405Z")))
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(http.StatusOK)
-		cw := csv.NewWriter(w)
+		write := reports.WriteGroupsCSV
 		if q.people {
-			writePeopleCSV(cw, rep)
-		} else {
-			writeGroupsCSV(cw, rep)
+			write = reports.WritePeopleCSV
 		}
-		cw.Flush()
+		// The status is out: a failed write is a client gone away.
+		_ = write(w, rep)
 	})
 }
 
@@ -125,125 +120,12 @@ func parseReportQuery(r *http.Request, now time.Time) (reportQuery, error) {
 	return q, nil
 }
 
-// reportOptions reads what a report needs from the request's config:
-// users' working hours, the route tree's teams, the postmortem rules and
-// reports.count_sender_acks.
+// reportOptions is the report's options from the request's config; the
+// console's reports page builds its own the same way.
 func reportOptions(snap *snapshot.Snapshot, q reportQuery, now time.Time) reports.Options {
-	cfg := snap.Config
-	teams := map[string]string{} // Route walks the tree: once per route
-	o := reports.Options{
-		From: q.from, To: q.to, GroupBy: q.groupBy, Now: now,
-		AckBySender:  cfg.Reports.CountSenderAcks,
-		WorkingHours: map[string]schedule.Weekly{},
-		TeamOf: func(route string) string {
-			team, ok := teams[route]
-			if !ok {
-				if rt := snap.Routes.Route(route); rt != nil {
-					team = rt.Team
-				}
-				teams[route] = team
-			}
-			return team
-		},
-		PostmortemRule: func(sev alertgate.Severity, service string) (time.Duration, bool) {
-			rule, _, ok := cfg.Postmortems.Rule(sev, service)
-			return rule.Due, ok
-		},
-	}
-	for _, u := range cfg.Users {
-		if u.WorkingHours == nil {
-			continue
-		}
-		// A validated config always converts; a user whose hours do not
-		// is reported with unknown hours rather than failing the report.
-		loc, err := config.LoadZone(u.TimeZone)
-		if err != nil {
-			continue
-		}
-		win, err := u.WorkingHours.Restriction()
-		if err != nil {
-			continue
-		}
-		o.WorkingHours[u.ID] = schedule.Weekly{Location: loc, Windows: []schedule.Restriction{win}}
-	}
-	return o
+	return incident.ReportOptions(snap, q.from, q.to, q.groupBy, now)
 }
 
-var groupsCSVHeader = []string{
-	"group_by", "group", "incidents", "open", "declared", "reopened", "reopens", "auto_resolved", "held", "flapping",
-	"unacknowledged", "sender_acknowledged",
-	"tta_count", "tta_median_seconds", "tta_p90_seconds", "tta_mean_seconds", "tta_max_seconds",
-	"ttr_count", "ttr_median_seconds", "ttr_p90_seconds", "ttr_mean_seconds", "ttr_max_seconds",
-	"impact_count", "impact_median_seconds", "impact_p90_seconds", "impact_total_seconds",
-	"postmortems_required", "postmortems_done", "postmortems_pending", "postmortems_overdue",
-	"resolve_to_postmortem_done_count", "resolve_to_postmortem_done_median_seconds", "resolve_to_postmortem_done_p90_seconds",
-	"follow_ups_open", "follow_ups_overdue", "follow_ups_done", "follow_up_open_age_median_seconds", "follow_up_open_age_p90_seconds",
-	"pages", "pages_to_channels", "pages_in_hours", "pages_out_of_hours", "pages_unknown_hours",
-	"escalated_past_first_step", "notification_failures", "incidents_with_failures",
-}
-
-// writeGroupsCSV writes one row for the total (group_by "all") and one
-// per group; an empty cell is a measure with no samples.
-func writeGroupsCSV(cw *csv.Writer, rep reports.Report) {
-	_ = cw.Write(groupsCSVHeader)
-	row := func(groupBy string, g reports.Group) []string {
-		n := strconv.Itoa
-		out := []string{groupBy, csvText(g.Key), n(g.Incidents), n(g.Open), n(g.Declared), n(g.Reopened), n(g.Reopens),
-			n(g.AutoResolved), n(g.Held), n(g.Flapping), n(g.Unacknowledged), n(g.SenderAcknowledged)}
-		st := func(s reports.Stats, withMeanMax bool) {
-			out = append(out, n(s.Count), sec(s.Median), sec(s.P90))
-			if withMeanMax {
-				out = append(out, sec(s.Mean), sec(s.Max))
-			}
-		}
-		st(g.TimeToAcknowledge, true)
-		st(g.TimeToResolve, true)
-		st(g.CustomerImpact.Stats, false)
-		out = append(out, strconv.FormatFloat(g.CustomerImpact.TotalSeconds, 'f', -1, 64))
-		pm := g.Postmortems
-		out = append(out, n(pm.Required), n(pm.Done), n(pm.Pending), n(pm.Overdue))
-		st(pm.ResolveToDone, false)
-		f := g.FollowUps
-		out = append(out, n(f.Open), n(f.Overdue), n(f.Done), sec(f.OpenAge.Median), sec(f.OpenAge.P90))
-		p := g.Pages
-		out = append(out, n(p.Total), n(p.ToChannels), n(p.InHours), n(p.OutOfHours), n(p.UnknownHours),
-			n(g.EscalatedPastFirstStep), n(g.NotificationFailures), n(g.IncidentsWithFailures))
-		return out
-	}
-	_ = cw.Write(row("all", rep.Total))
-	for _, g := range rep.Groups {
-		_ = cw.Write(row(string(rep.GroupBy), g))
-	}
-}
-
-// writePeopleCSV writes each person's pages: in total (group_by "all"),
-// then per group.
-func writePeopleCSV(cw *csv.Writer, rep reports.Report) {
-	_ = cw.Write([]string{"group_by", "group", "user", "pages", "out_of_hours", "unknown_hours"})
-	rows := func(groupBy string, g reports.Group) {
-		for _, p := range g.Pages.People {
-			_ = cw.Write([]string{groupBy, csvText(g.Key), csvText(p.User),
-				strconv.Itoa(p.Pages), strconv.Itoa(p.OutOfHours), strconv.Itoa(p.UnknownHours)})
-		}
-	}
-	rows("all", rep.Total)
-	for _, g := range rep.Groups {
-		rows(string(rep.GroupBy), g)
-	}
-}
-
-func sec(v *float64) string {
-	if v == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*v, 'f', -1, 64)
-}
-
-// csvText defuses a cell a spreadsheet would run as a formula: service
-// names come from alert labels, which anyone who can send an alert sets.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// csvText defuses a cell a spreadsheet would run as a formula (the
+// export's CSV too).
+func csvText(s string) string { return reports.CSVText(s) }
