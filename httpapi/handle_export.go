@@ -195,24 +195,10 @@ func csvTime(t time.Time) string {
 
 func parseExportQuery(r *http.Request, now time.Time) (exportQuery, error) {
 	qs := r.URL.Query()
-	q := exportQuery{to: now}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &q.from}, {"to", &q.to}} {
-		if s := qs.Get(p.name); s != "" {
-			t, err := time.Parse(time.RFC3339, s)
-			if err != nil {
-				return q, alertgate.FieldErrorf(p.name, "%q is not an RFC 3339 time such as 2026-11-02T00:00:00Z", alertgate.Truncate(s, 64))
-			}
-			*p.dst = t
-		}
-	}
-	if qs.Get("from") == "" {
-		q.from = q.to.Add(-defaultExportWindow)
-	}
-	if !q.from.Before(q.to) {
-		return q, alertgate.FieldErrorf("from", "must be before to (%s)", q.to.UTC().Format(time.RFC3339))
+	var q exportQuery
+	var err error
+	if q.from, q.to, err = windowParams(qs, now, defaultExportWindow); err != nil {
+		return q, err
 	}
 	if q.to.Sub(q.from) > maxExportWindow {
 		return q, alertgate.FieldErrorf("from", "from to to spans more than 366 days; export a year at most per request")

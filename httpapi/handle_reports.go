@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/alertgate/alertgate"
@@ -74,26 +75,38 @@ func handleReports(d Deps) http.Handler {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func parseReportQuery(r *http.Request, now time.Time) (reportQuery, error) {
-	qs := r.URL.Query()
-	q := reportQuery{to: now}
+// windowParams reads from and to (RFC 3339): to defaults to now, from to
+// window before to, and from must be before to. Reports and exports
+// share it.
+func windowParams(qs url.Values, now time.Time, window time.Duration) (from, to time.Time, err error) {
+	to = now
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"from", &q.from}, {"to", &q.to}} {
+	}{{"from", &from}, {"to", &to}} {
 		if s := qs.Get(p.name); s != "" {
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {
-				return q, alertgate.FieldErrorf(p.name, "%q is not an RFC 3339 time such as 2026-11-02T00:00:00Z", alertgate.Truncate(s, 64))
+				return from, to, alertgate.FieldErrorf(p.name, "%q is not an RFC 3339 time such as 2026-11-02T00:00:00Z", alertgate.Truncate(s, 64))
 			}
 			*p.dst = t
 		}
 	}
 	if qs.Get("from") == "" {
-		q.from = q.to.Add(-defaultReportWindow)
+		from = to.Add(-window)
 	}
-	if !q.from.Before(q.to) {
-		return q, alertgate.FieldErrorf("from", "must be before to (%s)", q.to.UTC().Format(time.RFC3339))
+	if !from.Before(to) {
+		return from, to, alertgate.FieldErrorf("from", "must be before to (%s)", to.UTC().Format(time.RFC3339))
+	}
+	return from, to, nil
+}
+
+func parseReportQuery(r *http.Request, now time.Time) (reportQuery, error) {
+	qs := r.URL.Query()
+	var q reportQuery
+	var err error
+	if q.from, q.to, err = windowParams(qs, now, defaultReportWindow); err != nil {
+		return q, err
 	}
 	g, err := reports.ParseGroupBy(qs.Get("group_by"))
 	if err != nil {

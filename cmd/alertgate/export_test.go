@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,30 +14,10 @@ import (
 
 	"github.com/alertgate/alertgate"
 	"github.com/alertgate/alertgate/dedupe"
-	"github.com/alertgate/alertgate/httpapi"
-	"github.com/alertgate/alertgate/incident"
-	"github.com/alertgate/alertgate/internal/metrics"
-	"github.com/alertgate/alertgate/internal/redistest"
-	"github.com/alertgate/alertgate/internal/testlog"
-	"github.com/alertgate/alertgate/snapshot"
 )
 
 func TestExportCommand(t *testing.T) {
-	rdb, prefix := redistest.New(t)
-	snap, err := snapshot.Load([]byte("api:\n  tokens: [api-token]\n"), "test.yaml", func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := dedupe.NewStore(rdb, prefix)
-	logger := slog.New(slog.NewJSONHandler(testlog.NewLog(t), nil))
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{
-		Logger:    logger,
-		Snapshot:  func() *snapshot.Snapshot { return snap },
-		Incidents: incident.NewService(store, incident.Options{Logger: logger}),
-		Metrics:   metrics.New(nil),
-		Ready:     func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-	}))
-	t.Cleanup(srv.Close)
+	srv, store := apiServer(t)
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	var ids []string
 	for i, title := range []string{"first", "second"} {
