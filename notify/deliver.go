@@ -87,6 +87,10 @@ type deliveryState struct {
 	Waiting string `json:"waiting,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Due     int64  `json:"due,omitempty"`
+	// Reclaimed: the page was once taken over from a replica that died or
+	// stalled holding it, which may have sent it: its delivery is a
+	// possible duplicate (PageRedelivered), however it waited since.
+	Reclaimed bool `json:"reclaimed,omitempty"`
 }
 
 // decodePage reads the "page" field of an outbox entry. Only what the
@@ -580,6 +584,7 @@ func (d *Deliverer) later(ctx context.Context, e *entry, due time.Time, why, rea
 		note = "waiting: " + reason
 	}
 	e.state.Waiting, e.state.Reason, e.state.Due = why, reason, due.UnixMilli()
+	e.state.Reclaimed = e.state.Reclaimed || e.claimed
 	st, err := json.Marshal(e.state)
 	if err != nil {
 		return fmt.Errorf("notify: encode delivery state: %w", err)
@@ -736,7 +741,7 @@ func (d *Deliverer) delivered(ctx context.Context, e *entry, digestOf int) error
 		d.log.Info("page delivered", "page_key", p.Key, "incident_id", p.Incident, "notifier", p.Notifier,
 			"kind", string(cmp.Or(p.Kind, KindPage)), "attempt", e.attempt, "lag", lag)
 		d.o.Observer.PageDelivered(p.Notifier, lag)
-		if e.claimed {
+		if e.claimed || e.state.Reclaimed {
 			d.o.Observer.PageRedelivered(p.Notifier)
 		}
 	case answerDuplicate:
