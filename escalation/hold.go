@@ -28,6 +28,19 @@ func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed,
 		cmds[i] = p.HVals(ctx, shard.KeyOf(redisx.IncidentAlerts, steps[i].id))
 	}
 	_, _ = p.Exec(ctx) // each command's error is looked at below
+	// Failures are logged once per batch, as a warning: they come with
+	// Redis trouble (a stalled replica's reads time out when it resumes),
+	// the step pages anyway, and its commit is fenced like any other.
+	var readFailed, gateFailed int
+	var readErr, gateErr error
+	defer func() {
+		if readFailed > 0 {
+			e.o.Logger.Warn("escalation: could not read the alerts of incidents for the gate; paging them", "incidents", readFailed, "err", readErr.Error())
+		}
+		if gateFailed > 0 {
+			e.o.Logger.Warn("escalation: the gate failed; paging", "incidents", gateFailed, "err", gateErr.Error())
+		}
+	}()
 	for i := range steps {
 		c := &steps[i]
 		pos, _ := ParsePosition(c.next)
@@ -35,7 +48,7 @@ func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed,
 			Position: pos, At: now, Flapping: c.flapping, FlapUntil: c.flapUntil, FlapPaged: c.flapPaged}
 		vals, err := cmds[i].Result()
 		if err != nil {
-			e.o.Logger.Error("escalation: could not read the incident's alerts for the gate; paging", "incident_id", c.id, "err", err.Error())
+			readFailed, readErr = readFailed+1, err
 			continue
 		}
 		for _, v := range vals {
@@ -50,7 +63,7 @@ func (e *Engine) holds(ctx context.Context, shard redisx.Shard, steps []claimed,
 		}
 		h, err := e.o.Gate.Hold(ctx, cand)
 		if err != nil {
-			e.o.Logger.Error("escalation: the gate failed; paging", "incident_id", c.id, "err", err.Error())
+			gateFailed, gateErr = gateFailed+1, err
 			continue
 		}
 		out[i] = h
