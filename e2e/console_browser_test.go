@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -47,29 +48,48 @@ routes:
 `, consoleUser, hash)
 }
 
-func TestConsoleInBrowser(t *testing.T) {
+// startConsole starts a browser and alertgate with the console's config.
+func startConsole(t *testing.T) (context.Context, *gate) {
+	t.Helper()
 	needBinary(t)
 	ctx := browser(t)
 	_, prefix := redistest.New(t)
 	path := filepath.Join(t.TempDir(), "alertgate.yaml")
 	writeFile(t, path, consoleConfig(t, prefix))
-	g := startGate(t, gateOptions{prefix: prefix, configPath: path})
+	return ctx, startGate(t, gateOptions{prefix: prefix, configPath: path})
+}
 
-	status, body := g.postHook(t, "am", amToken, amWebhook(t, "ConsoleDiskFull", firingAlerts("ConsoleDiskFull", 2, time.Now())))
+// openIncident posts an Alertmanager webhook of n alerts named name and
+// returns the one incident it opened.
+func openIncident(t *testing.T, g *gate, name string, n int) string {
+	t.Helper()
+	status, body := g.postHook(t, "am", amToken, amWebhook(t, name, firingAlerts(name, n, time.Now())))
 	var ing ingestResponse
 	if status != http.StatusOK || json.Unmarshal(body, &ing) != nil || len(ing.Incidents) != 1 {
 		t.Fatalf("POST /hooks/am: %d %s", status, body)
 	}
-	id := ing.Incidents[0]
+	return ing.Incidents[0]
+}
 
-	runBrowser(t, ctx, "open the console: the login page",
-		chromedp.Navigate(g.URL+"/"),
+// logInAt opens url, which sends the browser to the login page, logs in
+// as consoleUser, and waits for sel on the page it comes back to.
+func logInAt(url string, sel chromedp.Action[chromedp.Void]) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(url),
 		chromedp.WaitVisible(chromedp.ID("password")),
 		chromedp.SendKeys(chromedp.ID("user"), consoleUser),
 		chromedp.SendKeys(chromedp.ID("password"), consolePassword),
 		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents/`+id+`"]`)),
-	)
+		sel,
+	}
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	ctx, g := startConsole(t)
+	id := openIncident(t, g, "ConsoleDiskFull", 2)
+
+	runBrowser(t, ctx, "open the console: the login page",
+		logInAt(g.URL+"/", chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents/`+id+`"]`)))...)
 	list := readBrowser(t, ctx, "read the list", chromedp.Text(chromedp.CSS("main")))
 	for _, want := range []string{"ConsoleDiskFull", "triggered", "ops", "2 firing of 2"} {
 		if !strings.Contains(list, want) {
@@ -118,11 +138,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	// loaded, without a reload (static/live.js, every 15 s; the CSP lets
 	// it run and fetch).
 	runBrowser(t, ctx, "open the list", chromedp.Navigate(g.URL+"/incidents"), chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents/`+id+`"]`)))
-	status, body = g.postHook(t, "am", amToken, amWebhook(t, "ConsoleLater", firingAlerts("ConsoleLater", 1, time.Now())))
-	if status != http.StatusOK || json.Unmarshal(body, &ing) != nil || len(ing.Incidents) != 1 {
-		t.Fatalf("POST /hooks/am: %d %s", status, body)
-	}
-	runBrowser(t, ctx, "the new incident appears by itself", chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents/`+ing.Incidents[0]+`"]`)))
+	later := openIncident(t, g, "ConsoleLater", 1)
+	runBrowser(t, ctx, "the new incident appears by itself", chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents/`+later+`"]`)))
 	if loc := readBrowser(t, ctx, "read the location", chromedp.Location()); loc != g.URL+"/incidents" {
 		t.Errorf("the page navigated to %s", loc)
 	}

@@ -1,16 +1,10 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/alertgate/alertgate/internal/redistest"
 )
 
 // The reports page in a real Chromium (docs/console.md, "Reports"): the
@@ -28,28 +22,11 @@ const chartDrawn = `(() => {
 })()`
 
 func TestConsoleReportsInBrowser(t *testing.T) {
-	needBinary(t)
-	ctx := browser(t)
-	_, prefix := redistest.New(t)
-	path := filepath.Join(t.TempDir(), "alertgate.yaml")
-	writeFile(t, path, consoleConfig(t, prefix))
-	g := startGate(t, gateOptions{prefix: prefix, configPath: path})
-
-	status, body := g.postHook(t, "am", amToken, amWebhook(t, "ReportsDiskFull", firingAlerts("ReportsDiskFull", 1, time.Now())))
-	var ing ingestResponse
-	if status != http.StatusOK || json.Unmarshal(body, &ing) != nil || len(ing.Incidents) != 1 {
-		t.Fatalf("POST /hooks/am: %d %s", status, body)
-	}
-	id := ing.Incidents[0]
+	ctx, g := startConsole(t)
+	id := openIncident(t, g, "ReportsDiskFull", 1)
 
 	runBrowser(t, ctx, "log in to the reports page",
-		chromedp.Navigate(g.URL+"/reports?range=24h"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("user"), consoleUser),
-		chromedp.SendKeys(chromedp.ID("password"), consolePassword),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("groups")),
-	)
+		logInAt(g.URL+"/reports?range=24h", chromedp.WaitVisible(chromedp.ID("groups")))...)
 	for _, canvas := range []string{"chart-tta", "chart-ttr"} {
 		if !readBrowser(t, ctx, "wait for "+canvas+" to be drawn", chromedp.Poll[bool](fmt.Sprintf(chartDrawn, canvas), chromedp.WithPollingTimeout(browserWait/2))) {
 			t.Errorf("%s: not drawn", canvas)

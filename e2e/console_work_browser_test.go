@@ -3,13 +3,10 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/alertgate/alertgate/internal/redistest"
 )
 
 // People's work in the console, in a real Chromium (docs/console.md,
@@ -49,22 +46,11 @@ func (inc workIncident) entry(typ, actor, message string) bool {
 }
 
 func TestConsoleWorkInBrowser(t *testing.T) {
-	needBinary(t)
-	ctx := browser(t)
-	_, prefix := redistest.New(t)
-	path := filepath.Join(t.TempDir(), "alertgate.yaml")
-	writeFile(t, path, consoleConfig(t, prefix))
-	g := startGate(t, gateOptions{prefix: prefix, configPath: path})
+	ctx, g := startConsole(t)
 
 	const title = "Payments fail for <i>EU</i> customers"
 	runBrowser(t, ctx, "log in on the way to the declare page",
-		chromedp.Navigate(g.URL+"/declare"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("user"), consoleUser),
-		chromedp.SendKeys(chromedp.ID("password"), consolePassword),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("d-title")),
-	)
+		logInAt(g.URL+"/declare", chromedp.WaitVisible(chromedp.ID("d-title")))...)
 	runBrowser(t, ctx, "declare an incident by hand",
 		chromedp.SendKeys(chromedp.ID("d-title"), title),
 		chromedp.SetValue(chromedp.ID("d-severity"), "critical"),

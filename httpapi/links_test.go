@@ -73,32 +73,9 @@ func newLinkFixture(t testing.TB) *linkFixture {
 	return &linkFixture{fixture: &fixture{srv: srv, rdb: rdb, prefix: prefix}, signer: snap.Links}
 }
 
-// api calls the JSON API (fixture.do, for testing.TB).
-func (f *linkFixture) api(t testing.TB, method, path, token, body string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, f.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
-}
-
 func (f *linkFixture) open(t testing.TB, fp string) string {
 	t.Helper()
-	resp, body := f.api(t, "POST", "/hooks/am", "am-token", amBody("firing", fp))
+	resp, body := f.do(t, "POST", "/hooks/am", "am-token", amBody("firing", fp))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, body)
 	}
@@ -111,7 +88,7 @@ func (f *linkFixture) open(t testing.TB, fp string) string {
 
 func (f *linkFixture) incident(t testing.TB, id string) alertgate.Incident {
 	t.Helper()
-	resp, body := f.api(t, "GET", "/api/v1/incidents/"+id, "api-token", "")
+	resp, body := f.do(t, "GET", "/api/v1/incidents/"+id, "api-token", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("get incident: %d %s", resp.StatusCode, body)
 	}
@@ -402,7 +379,7 @@ func TestLinkErrors(t *testing.T) {
 	}
 
 	// Superseded: the incident resolved and fired again (epoch 2).
-	if resp, body := f.api(t, "POST", "/hooks/am", "am-token", amBody("resolved", "err1")); resp.StatusCode != http.StatusOK {
+	if resp, body := f.do(t, "POST", "/hooks/am", "am-token", amBody("resolved", "err1")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("resolve: %d %s", resp.StatusCode, body)
 	}
 	if again := f.open(t, "err1"); again != id {

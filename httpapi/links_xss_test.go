@@ -101,7 +101,7 @@ func TestLinkPagesEscapeHostileText(t *testing.T) {
 	for i, s := range linkHostile {
 		t.Run(fmt.Sprintf("%02d", i), func(t *testing.T) {
 			fp := fmt.Sprintf("xss%02d", i)
-			resp, body := f.api(t, "POST", "/hooks/am", "am-token", amHostileBody(t, fp, s))
+			resp, body := f.do(t, "POST", "/hooks/am", "am-token", amHostileBody(t, fp, s))
 			var ing struct{ Incidents []string }
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &ing) != nil || len(ing.Incidents) != 1 {
 				t.Fatalf("ingest: %d %s", resp.StatusCode, body)

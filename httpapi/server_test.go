@@ -72,7 +72,7 @@ func newFixture(t *testing.T, logOpts ...testlog.Option) *fixture {
 	return &fixture{srv: srv, log: logBuf, rdb: rdb, prefix: prefix}
 }
 
-func (f *fixture) do(t *testing.T, method, path, token, body string) (*http.Response, []byte) {
+func (f *fixture) do(t testing.TB, method, path, token, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, f.srv.URL+path, strings.NewReader(body))
 	if err != nil {
